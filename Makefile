@@ -1,0 +1,53 @@
+# Two commands: `make demo` and `make test`. Both set up everything they need from nothing.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format office bench templates samples clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null 2>&1 || { echo "$(PY) not found; install Python 3.11"; exit 1; }
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Real spreadsheet programs, for the tests that save workbooks the way schools do.
+office:
+	@if ! command -v soffice >/dev/null 2>&1 || ! command -v ssconvert >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
+		echo "Installing LibreOffice, Gnumeric and poppler-utils (apt-get)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libreoffice-calc-nogui gnumeric poppler-utils >/dev/null; \
+	fi
+
+demo: $(STAMP)
+	$(BIN)/sheetreview demo -o outputs/demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) office lint
+	$(BIN)/python -m pytest -q
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Regenerate what is committed: blank templates and the sample cohort.
+templates: $(STAMP)
+	$(BIN)/python -m sheetreview.templates
+
+samples: $(STAMP)
+	$(BIN)/python scripts/make_samples.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_generate.py
+	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_report.py
+	$(BIN)/python bench/bench_foreign.py
+
+clean:
+	rm -rf $(VENV) outputs/demo build *.egg-info

@@ -1,0 +1,3 @@
+from sheetreview.cli import main
+
+main()

@@ -1,0 +1,302 @@
+"""The `sheetreview` command: parse options, call the library, print.
+
+Nothing here decides anything about frameworks, workbooks or returns; it only turns library values
+into lines on a terminal and library errors into one-line messages with exit 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sheetreview import __version__
+from sheetreview.errors import SheetreviewError
+
+
+class _Group(click.Group):
+    """Turns library errors into one line and exit 1; a traceback only with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SheetreviewError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted: what was already recorded is kept; run the same command again to finish.", err=True)
+            sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug of ours: say so plainly, the traceback on demand
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise click.ClickException(
+                f"internal error ({type(exc).__name__}: {exc}); run again with --debug and report it"
+            ) from None
+
+
+def _quiet_option(f: Callable) -> Callable:
+    return click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(f)
+
+
+def _framework_files_option(f: Callable) -> Callable:
+    return click.option(
+        "--framework-file",
+        "framework_files",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="A framework definition of your own (YAML); may be repeated.",
+    )(f)
+
+
+def _ingest_options(f: Callable) -> Callable:
+    f = click.option("--round", "round_label", help="Round for returns whose workbook names none.")(f)
+    f = click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Processes (default: CPU count).")(f)
+    f = click.option("--strict", is_flag=True, help="Exit 1 if any file was rejected.")(f)
+    f = _framework_files_option(f)
+    f = _quiet_option(f)
+    return f
+
+
+@contextmanager
+def _progress(label: str, quiet: bool):
+    """A progress callback (done, total) drawing a bar only on a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    state: dict[str, Any] = {"bar": None, "done": 0}
+
+    def update(done: int, total: int) -> None:
+        if state["bar"] is None:
+            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
+            state["bar"].__enter__()
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+
+    try:
+        yield update
+    finally:
+        if state["bar"] is not None:
+            state["bar"].__exit__(None, None, None)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="sheetreview")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Self-review workbooks for schools: generate them, collect the returns, benchmark the cohort.
+
+    \b
+    Example:
+        sheetreview generate edtech-srf --schools schools.csv -o workbooks/
+        sheetreview run returns/ -o out/
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+# --- frameworks -------------------------------------------------------------------------------
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def frameworks(ctx: click.Context, as_json: bool) -> None:
+    """List the built-in frameworks.
+
+    \b
+    Example:
+        sheetreview frameworks
+        sheetreview frameworks show edtech-srf --json
+    """
+    if ctx.invoked_subcommand:
+        return
+    from sheetreview.framework import all_builtin
+
+    items = all_builtin()
+    if as_json:
+        click.echo(json.dumps([_framework_brief(fw) for fw in items], indent=2, ensure_ascii=False))
+        return
+    for fw in items:
+        levels = ", ".join(lv.label for lv in fw.levels)
+        click.echo(f"{fw.id:<16} {fw.title}")
+        click.echo(f"{'':<16} {len(fw.aspects)} aspects; levels (least to most developed): {levels}")
+
+
+def _framework_brief(fw: Any) -> dict[str, Any]:
+    return {
+        "id": fw.id,
+        "title": fw.title,
+        "version": fw.version,
+        "publisher": fw.publisher,
+        "licence": fw.licence,
+        "aspects": len(fw.aspects),
+        "levels": [{"rank": lv.rank, "label": lv.label} for lv in fw.levels],
+    }
+
+
+@frameworks.command("show")
+@click.argument("framework_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole definition as JSON.")
+@click.option("--framework-file", type=click.Path(dir_okay=False), help="Show a definition file instead.")
+def frameworks_show(framework_id: str | None, as_json: bool, framework_file: str | None) -> None:
+    """Show one framework whole: levels, aspects and every descriptor.
+
+    \b
+    Example:
+        sheetreview frameworks show becta-srf
+        sheetreview frameworks show --framework-file my-framework.yaml --json
+    """
+    from sheetreview.framework import resolve
+
+    fw = resolve(framework_id, framework_file)
+    if as_json:
+        click.echo(json.dumps(fw.to_dict(), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{fw.title} ({fw.id} {fw.version})")
+    click.echo(f"Publisher: {fw.publisher}. Licence: {fw.licence}. Attribution: {fw.attribution}")
+    click.echo("Levels, least to most developed: " + ", ".join(lv.label for lv in fw.levels))
+    for aspect in fw.aspects:
+        click.echo("")
+        click.echo(f"{aspect.code}  {aspect.title}" + ("  [summary]" if aspect.kind == "summary" else ""))
+        for d in aspect.descriptors:
+            click.echo(f"  {fw.level(d.rank).label}:")
+            for line in d.text.splitlines():
+                click.echo(f"    {line}")
+            for heading, text in d.sections.items():
+                click.echo(f"    [{heading}]")
+                for line in text.splitlines():
+                    click.echo(f"      {line}")
+
+
+# --- generate ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("framework_id", required=False)
+@click.option("--schools", "schools_file", type=click.Path(dir_okay=False), help="CSV or XLSX with columns urn, name (optional la, trust, phase).")
+@click.option("--round", "round_label", help="Round label written into each workbook, e.g. 2026-autumn.")
+@click.option("--previous", "previous_out", type=click.Path(file_okay=False), help="An earlier ingest OUT: show each school's previous levels.")
+@click.option("-o", "--output", "out_dir", default=".", show_default=True, type=click.Path(file_okay=False), help="Folder to write workbooks into.")
+@click.option("--framework-file", type=click.Path(dir_okay=False), help="Use a framework definition file instead of a built-in id.")
+@_quiet_option
+def generate(framework_id: str | None, schools_file: str | None, round_label: str | None, previous_out: str | None, out_dir: str, framework_file: str | None, quiet: bool) -> None:
+    """Write a blank workbook, or one personalised workbook per school.
+
+    \b
+    Example:
+        sheetreview generate edtech-srf -o blank/
+        sheetreview generate edtech-srf --schools schools.csv --round 2026-autumn -o workbooks/
+    """
+    from sheetreview.framework import resolve
+    from sheetreview.generate import generate_workbooks
+
+    fw = resolve(framework_id, framework_file)
+    with _progress("Generating", quiet) as progress:
+        paths = generate_workbooks(fw, Path(out_dir), schools_file=schools_file, round_label=round_label, previous_out=previous_out, progress=progress)
+    if len(paths) == 1:
+        click.echo(f"Wrote {paths[0]}")
+    else:
+        click.echo(f"Wrote {len(paths)} workbooks to {out_dir}")
+
+
+# --- ingest, report, run ----------------------------------------------------------------------
+
+
+def _do_ingest(in_dir: str, out_dir: str, round_label: str | None, jobs: int | None, framework_files: tuple[str, ...], quiet: bool) -> Any:
+    from sheetreview.ingest import ingest as run_ingest
+
+    with _progress("Reading returns", quiet) as progress:
+        summary = run_ingest(Path(in_dir), Path(out_dir), round_label=round_label, jobs=jobs, framework_files=framework_files, progress=progress)
+    for line in summary.lines():
+        click.echo(line)
+    return summary
+
+
+@cli.command()
+@click.argument("in_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder (created).")
+@_ingest_options
+def ingest(in_dir: str, out_dir: str, round_label: str | None, jobs: int | None, strict: bool, framework_files: tuple[str, ...], quiet: bool) -> None:
+    """Read every return in DIR into responses.csv, files.csv and problems.csv in OUT.
+
+    \b
+    Example:
+        sheetreview ingest returns/ -o out/ --round 2026-autumn
+    """
+    summary = _do_ingest(in_dir, out_dir, round_label, jobs, framework_files, quiet)
+    if strict and summary.rejected:
+        raise click.ClickException(f"{summary.rejected} file(s) rejected (--strict); see {Path(out_dir) / 'files.csv'}")
+
+
+def _do_report(out_dir: str, school_charts: bool, quiet: bool) -> None:
+    from sheetreview.report import build_report
+
+    with _progress("Drawing charts", quiet) as progress:
+        summary = build_report(Path(out_dir), school_charts=school_charts, progress=progress)
+    for line in summary.lines():
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False))
+@click.option("--no-school-charts", is_flag=True, help="Skip the per-school profile charts (faster).")
+@_quiet_option
+def report(out_dir: str, no_school_charts: bool, quiet: bool) -> None:
+    """Write the statistics, summary.xlsx and charts from an ingested OUT.
+
+    \b
+    Example:
+        sheetreview report out/
+    """
+    _do_report(out_dir, not no_school_charts, quiet)
+
+
+@cli.command()
+@click.argument("in_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder (created).")
+@click.option("--no-school-charts", is_flag=True, help="Skip the per-school profile charts (faster).")
+@_ingest_options
+def run(in_dir: str, out_dir: str, round_label: str | None, jobs: int | None, strict: bool, framework_files: tuple[str, ...], quiet: bool, no_school_charts: bool) -> None:
+    """Ingest DIR, then report: the whole collection in one command.
+
+    \b
+    Example:
+        sheetreview run returns/ -o out/
+    """
+    summary = _do_ingest(in_dir, out_dir, round_label, jobs, framework_files, quiet)
+    _do_report(out_dir, not no_school_charts, quiet)
+    if strict and summary.rejected:
+        raise click.ClickException(f"{summary.rejected} file(s) rejected (--strict); see {Path(out_dir) / 'files.csv'}")
+
+
+@cli.command()
+@click.option("-o", "--output", "out_dir", default=os.path.join("outputs", "demo"), show_default=True, type=click.Path(file_okay=False))
+@_quiet_option
+def demo(out_dir: str, quiet: bool) -> None:
+    """Run the whole pipeline on the bundled sample cohort.
+
+    \b
+    Example:
+        sheetreview demo -o outputs/demo
+    """
+    from sheetreview.demo import run_demo
+
+    with _progress("Demo", quiet) as progress:
+        summary = run_demo(Path(out_dir), progress=progress)
+    for line in summary.lines():
+        click.echo(line)
+
+
+def main() -> None:
+    cli(prog_name="sheetreview")

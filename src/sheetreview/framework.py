@@ -1,0 +1,467 @@
+"""Load and check a framework definition.
+
+A definition is data (YAML, see docs/framework-format.md). It is checked here, once, so that every
+later stage can trust it: the workbook, ingest and the statistics all assume unique codes and one
+descriptor per level. Problems name the file and the line because the person fixing a home-made
+framework is looking at that file, not at our code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sheetreview.errors import FrameworkError
+
+FORMAT = 1
+KINDS = ("aspect", "summary")
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class Level:
+    rank: int  # 1 = least developed, whatever the framework's own numbering
+    label: str
+    aliases: tuple[str, ...] = ()
+    sections: dict[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    rank: int
+    text: str
+    sections: dict[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class Group:
+    code: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Aspect:
+    code: str
+    title: str
+    group: str
+    kind: str
+    descriptors: tuple[Descriptor, ...] = ()
+
+    def descriptor(self, rank: int) -> Descriptor | None:
+        for d in self.descriptors:
+            if d.rank == rank:
+                return d
+        return None
+
+
+@dataclass(frozen=True)
+class Framework:
+    id: str
+    title: str
+    version: str
+    levels: tuple[Level, ...]
+    aspects: tuple[Aspect, ...]
+    groups: tuple[Group, ...] = ()
+    publisher: str = "not stated"
+    source: str = "not stated"
+    source_file: str = ""
+    licence: str = "not stated"
+    attribution: str = "not stated"
+    notes: tuple[str, ...] = ()
+    content_hash: str = ""
+    path: str = ""
+
+    @property
+    def level_count(self) -> int:
+        return len(self.levels)
+
+    def aspect(self, code: str) -> Aspect:
+        for a in self.aspects:
+            if a.code == code:
+                return a
+        raise KeyError(code)
+
+    def level(self, rank: int) -> Level:
+        return self.levels[rank - 1]
+
+    def group_title(self, code: str) -> str:
+        for g in self.groups:
+            if g.code == code:
+                return g.title
+        return code
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole definition in the shape `frameworks show --json` promises (SPEC)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "version": self.version,
+            "content_hash": self.content_hash,
+            "publisher": self.publisher,
+            "source": self.source,
+            "source_file": self.source_file,
+            "licence": self.licence,
+            "attribution": self.attribution,
+            "levels": [
+                {"rank": lv.rank, "label": lv.label, "aliases": list(lv.aliases), "sections": dict(lv.sections)}
+                for lv in self.levels
+            ],
+            "groups": [{"code": g.code, "title": g.title} for g in self.groups],
+            "aspects": [
+                {
+                    "code": a.code,
+                    "title": a.title,
+                    "group": a.group,
+                    "kind": a.kind,
+                    "descriptors": [
+                        {"rank": d.rank, "text": d.text, "sections": dict(d.sections)}
+                        for d in a.descriptors
+                    ],
+                }
+                for a in self.aspects
+            ],
+            "notes": list(self.notes),
+        }
+
+
+# --- reading YAML with line numbers ---------------------------------------------------------
+
+
+class _Marked:
+    """Remembers the line of every place in the document, so a problem can point at it."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, int] = {}
+
+    def build(self, node: yaml.Node, place: str) -> Any:
+        self.lines[place] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = yaml.safe_load(yaml.serialize(key_node)) if key_node.tag != "tag:yaml.org,2002:str" else key_node.value
+                sub = f"{place}.{key}" if place else str(key)
+                out[key] = self.build(value_node, sub)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, f"{place}[{i}]") for i, item in enumerate(node.value)]
+        return yaml.safe_load(yaml.serialize(node)) if node.tag != "tag:yaml.org,2002:str" else node.value
+
+    def line(self, place: str) -> int | None:
+        while place:
+            if place in self.lines:
+                return self.lines[place]
+            place = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", place) if re.search(r"(\.[^.\[]*|\[\d+\])$", place) else ""
+        return None
+
+
+def _parse(text: str, name: str) -> tuple[Any, _Marked]:
+    marked = _Marked()
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise FrameworkError(
+            name, line, "", f"is not valid YAML ({problem}); check the indentation and quoting there"
+        ) from None
+    if node is None:
+        raise FrameworkError(name, None, "", "is empty; start from docs/framework-format.md")
+    return marked.build(node, ""), marked
+
+
+# --- checking ---------------------------------------------------------------------------------
+
+
+class _Checker:
+    def __init__(self, name: str, marked: _Marked) -> None:
+        self.name = name
+        self.marked = marked
+        self.problems: list[FrameworkError] = []
+
+    def fail(self, place: str, message: str) -> None:
+        self.problems.append(FrameworkError(self.name, self.marked.line(place), place, message))
+
+    def text(self, data: dict, key: str, place: str, required: bool = True) -> str:
+        value = data.get(key)
+        where = f"{place}.{key}" if place else key
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.fail(where, f"'{key}' is missing; add '{key}: ...'")
+            return ""
+        if not isinstance(value, str | int | float):
+            self.fail(where, f"'{key}' must be text")
+            return ""
+        return str(value).strip()
+
+    def sections(self, value: Any, place: str) -> dict[str, str]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(place, "'sections' must map each heading to its text")
+            return {}
+        out = {}
+        for heading, body in value.items():
+            if not isinstance(body, str) or not body.strip():
+                self.fail(f"{place}.{heading}", f"section '{heading}' has no text; add it or remove the heading")
+                continue
+            out[str(heading)] = _clean(body)
+        return out
+
+
+def _clean(text: str) -> str:
+    """Normalise to paragraphs separated by one blank line, lines without trailing spaces."""
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join("\n".join(line.rstrip() for line in p.strip().splitlines()) for p in paragraphs)
+
+
+def _levels(chk: _Checker, raw: Any) -> tuple[Level, ...]:
+    if not isinstance(raw, list) or len(raw) < 2:
+        chk.fail("levels", "needs at least two levels, least developed first: 'levels: [{label: ...}, ...]'")
+        return ()
+    levels: list[Level] = []
+    seen: dict[str, str] = {}
+    for i, item in enumerate(raw):
+        place = f"levels[{i}]"
+        if isinstance(item, str):
+            item = {"label": item}
+        if not isinstance(item, dict):
+            chk.fail(place, "each level needs a 'label'")
+            continue
+        label = chk.text(item, "label", place)
+        aliases = item.get("aliases") or []
+        if not isinstance(aliases, list):
+            chk.fail(f"{place}.aliases", "'aliases' must be a list of text")
+            aliases = []
+        for name in [label, *map(str, aliases)]:
+            key = name.strip().casefold()
+            if key in seen and seen[key] != label:
+                chk.fail(place, f"'{name}' also names level '{seen[key]}'; every label and alias must be unique")
+            seen[key] = label
+        sections = chk.sections(item.get("sections"), f"{place}.sections")
+        levels.append(Level(i + 1, label, tuple(str(a).strip() for a in aliases), sections))
+    return tuple(levels)
+
+
+def _groups(chk: _Checker, raw: Any) -> tuple[Group, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        chk.fail("groups", "'groups' must be a list of {code, title}")
+        return ()
+    groups = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            chk.fail(f"groups[{i}]", "each group needs a 'code' and a 'title'")
+            continue
+        groups.append(Group(chk.text(item, "code", f"groups[{i}]"), chk.text(item, "title", f"groups[{i}]")))
+    return tuple(groups)
+
+
+def _aspect(chk: _Checker, item: Any, place: str, levels: tuple[Level, ...], groups: set[str]) -> Aspect | None:
+    if not isinstance(item, dict):
+        chk.fail(place, "each aspect needs 'code', 'title' and 'descriptors'")
+        return None
+    code = chk.text(item, "code", place)
+    if code and re.search(r"\s", code):
+        chk.fail(f"{place}.code", f"aspect code '{code}' contains a space; use a code without spaces")
+    title = chk.text(item, "title", place)
+    group = chk.text(item, "group", place, required=False)
+    if groups and group and group not in groups:
+        chk.fail(f"{place}.group", f"group '{group}' is not one of the groups ({', '.join(sorted(groups))}); add it under 'groups'")
+    kind = chk.text(item, "kind", place, required=False) or "aspect"
+    if kind not in KINDS:
+        chk.fail(f"{place}.kind", f"kind '{kind}' is not known; use 'aspect' or 'summary'")
+    raw = item.get("descriptors") or {}
+    if not isinstance(raw, dict):
+        chk.fail(f"{place}.descriptors", "'descriptors' must map each level label to {text: ...}")
+        raw = {}
+    by_label = {lv.label: lv for lv in levels}
+    descriptors = []
+    for label, body in raw.items():
+        dplace = f"{place}.descriptors.{label}"
+        level = by_label.get(str(label))
+        if level is None:
+            chk.fail(dplace, f"'{label}' is not a level of this framework; use one of: {', '.join(by_label)}")
+            continue
+        if isinstance(body, str):
+            body = {"text": body}
+        if not isinstance(body, dict):
+            chk.fail(dplace, "a descriptor needs 'text'")
+            continue
+        text = chk.text(body, "text", dplace)
+        descriptors.append(Descriptor(level.rank, _clean(text), chk.sections(body.get("sections"), f"{dplace}.sections")))
+    if kind == "aspect":
+        have = {d.rank for d in descriptors}
+        missing = [lv.label for lv in levels if lv.rank not in have]
+        if missing and levels:
+            chk.fail(f"{place}.descriptors", f"aspect '{code}' has no descriptor for {', '.join(repr(m) for m in missing)}; add one for every level (or set kind: summary)")
+    return Aspect(code, title, group, kind, tuple(sorted(descriptors, key=lambda d: d.rank)))
+
+
+def _aspects(chk: _Checker, raw: Any, levels: tuple[Level, ...], groups: tuple[Group, ...]) -> tuple[Aspect, ...]:
+    if not isinstance(raw, list) or not raw:
+        chk.fail("aspects", "needs at least one aspect: 'aspects: [{code: ..., title: ..., descriptors: ...}]'")
+        return ()
+    group_codes = {g.code for g in groups}
+    aspects: list[Aspect] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(raw):
+        aspect = _aspect(chk, item, f"aspects[{i}]", levels, group_codes)
+        if aspect is None:
+            continue
+        key = aspect.code.casefold()
+        if key and key in seen:
+            chk.fail(f"aspects[{i}].code", f"aspect code '{aspect.code}' is used twice (also aspects[{seen[key]}]); give each aspect its own code")
+        seen[key] = i
+        aspects.append(aspect)
+    return tuple(aspects)
+
+
+def _content_hash(data: Any) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def parse_framework(text: str, name: str) -> Framework:
+    """Check a definition's text; raise FrameworkError listing every problem, first one first."""
+    data, marked = _parse(text, name)
+    chk = _Checker(name, marked)
+    if not isinstance(data, dict):
+        raise FrameworkError(name, 1, "", "must be a mapping of keys (format, id, title, levels, aspects)")
+    if data.get("format", FORMAT) != FORMAT:
+        chk.fail("format", f"format {data.get('format')!r} is not supported; use 'format: {FORMAT}'")
+    fid = chk.text(data, "id", "")
+    if fid and not _ID_RE.match(fid):
+        chk.fail("id", f"id '{fid}' must be lower-case letters, digits and hyphens")
+    levels = _levels(chk, data.get("levels"))
+    groups = _groups(chk, data.get("groups"))
+    aspects = _aspects(chk, data.get("aspects"), levels, groups)
+    notes = data.get("notes") or []
+    fw = Framework(
+        id=fid,
+        title=chk.text(data, "title", ""),
+        version=chk.text(data, "version", ""),
+        levels=levels,
+        aspects=aspects,
+        groups=groups,
+        publisher=chk.text(data, "publisher", "", required=False) or "not stated",
+        source=chk.text(data, "source", "", required=False) or "not stated",
+        source_file=chk.text(data, "source_file", "", required=False),
+        licence=chk.text(data, "licence", "", required=False) or "not stated",
+        attribution=chk.text(data, "attribution", "", required=False) or "not stated",
+        notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (str(notes),),
+        content_hash=_content_hash(data),
+        path=name,
+    )
+    if chk.problems:
+        first = chk.problems[0]
+        first.others = chk.problems[1:]
+        raise first
+    return fw
+
+
+def load_file(path: str | Path) -> Framework:
+    """Load a user's own framework file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FrameworkError(str(path), None, "", "does not exist; check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FrameworkError(str(path), None, "", f"cannot be read ({exc}); save it as UTF-8 text") from None
+    return parse_framework(text, str(path))
+
+
+_BUILTIN_CACHE: dict[str, Framework] = {}
+
+
+def builtin_ids() -> list[str]:
+    files = resources.files("sheetreview") / "frameworks"
+    return sorted(p.name[: -len(".yaml")] for p in files.iterdir() if p.name.endswith(".yaml"))
+
+
+def builtin(framework_id: str) -> Framework:
+    """A built-in framework by id; the package's definitions are trusted but still checked."""
+    if framework_id not in _BUILTIN_CACHE:
+        if framework_id not in builtin_ids():
+            known = ", ".join(builtin_ids())
+            raise FrameworkError(framework_id, None, "", f"is not a built-in framework; choose one of: {known}, or pass --framework-file PATH")
+        res = resources.files("sheetreview") / "frameworks" / f"{framework_id}.yaml"
+        _BUILTIN_CACHE[framework_id] = parse_framework(res.read_text(encoding="utf-8"), f"{framework_id}.yaml")
+    return _BUILTIN_CACHE[framework_id]
+
+
+def all_builtin() -> list[Framework]:
+    return [builtin(i) for i in builtin_ids()]
+
+
+def registry(framework_files: Iterable[str | Path] = ()) -> dict[str, Framework]:
+    """Every framework a run knows: the built-in ones, then the user's files (which may replace one)."""
+    known = {fw.id: fw for fw in all_builtin()}
+    for path in framework_files:
+        fw = load_file(path)
+        known[fw.id] = fw
+    return known
+
+
+def resolve(framework_id: str | None, framework_file: str | Path | None = None) -> Framework:
+    """The framework a command names: a file wins over an id."""
+    if framework_file:
+        return load_file(framework_file)
+    if not framework_id:
+        raise FrameworkError("", None, "", "no framework given; name one (see 'sheetreview frameworks') or pass --framework-file PATH")
+    return builtin(framework_id)
+
+
+if __name__ == "__main__":  # a quick check for people writing definitions
+    status = 0
+    for arg in sys.argv[1:]:
+        try:
+            fw = load_file(arg)
+            print(f"{arg}: ok: {fw.id} {fw.version}, {len(fw.levels)} levels, {len(fw.aspects)} aspects")
+        except FrameworkError as exc:
+            status = 1
+            for problem in [exc, *exc.others]:
+                print(problem)
+    sys.exit(status)
+
+
+def from_dict(data: dict[str, Any]) -> Framework:
+    """Rebuild a Framework from `Framework.to_dict()` (as saved in an ingest OUT/frameworks/)."""
+    return Framework(
+        id=data["id"],
+        title=data["title"],
+        version=data["version"],
+        levels=tuple(
+            Level(lv["rank"], lv["label"], tuple(lv.get("aliases", ())), dict(lv.get("sections", {})))
+            for lv in data["levels"]
+        ),
+        aspects=tuple(
+            Aspect(
+                a["code"],
+                a["title"],
+                a.get("group", ""),
+                a.get("kind", "aspect"),
+                tuple(Descriptor(d["rank"], d["text"], dict(d.get("sections", {}))) for d in a.get("descriptors", ())),
+            )
+            for a in data["aspects"]
+        ),
+        groups=tuple(Group(g["code"], g["title"]) for g in data.get("groups", ())),
+        publisher=data.get("publisher", "not stated"),
+        source=data.get("source", "not stated"),
+        source_file=data.get("source_file", ""),
+        licence=data.get("licence", "not stated"),
+        attribution=data.get("attribution", "not stated"),
+        notes=tuple(data.get("notes", ())),
+        content_hash=data.get("content_hash", ""),
+    )

@@ -1,0 +1,59 @@
+"""Drive real spreadsheet programs (LibreOffice, Gnumeric) to save a workbook as a school would.
+
+Used by the tests, the sample-cohort script and the benchmarks; the product itself never needs
+them. Each LibreOffice call gets its own profile directory: two soffice processes sharing one
+profile block or fail silently.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+
+class OfficeError(RuntimeError):
+    pass
+
+
+def have_libreoffice() -> bool:
+    return shutil.which("soffice") is not None
+
+
+def have_gnumeric() -> bool:
+    return shutil.which("ssconvert") is not None
+
+
+def libreoffice_convert(src: Path, out_dir: Path, to: str, timeout: int = 180) -> Path:
+    """Open `src` in LibreOffice and save it in format `to` (xlsx, ods, pdf) into out_dir."""
+    src, out_dir = Path(src), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    filters = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "ods": "ods", "pdf": "pdf"}
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        cmd = [
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            filters.get(to, to),
+            "--outdir",
+            str(out_dir),
+            str(src),
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    target = out_dir / (src.stem + "." + to)
+    if proc.returncode != 0 or not target.exists():
+        raise OfficeError(f"LibreOffice could not convert {src} to {to}: {proc.stderr.strip() or proc.stdout.strip()}")
+    return target
+
+
+def gnumeric_convert(src: Path, target: Path, timeout: int = 120) -> Path:
+    """Open `src` in Gnumeric and save it as `target` (format from its extension)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(["ssconvert", str(src), str(target)], capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0 or not target.exists():
+        raise OfficeError(f"Gnumeric could not convert {src}: {proc.stderr.strip()}")
+    return target
