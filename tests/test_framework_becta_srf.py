@@ -8,9 +8,18 @@ from sheetreview.framework import builtin
 FRAMEWORK_ID = "becta-srf"
 
 EXPECTED_CODES = (
-    "1a1", "1a2",
-    "1b1", "1b2", "1b3", "1b4", "1b5", "1b6",
-    "1c1", "1c2", "1c3", "1c4",
+    "1a1",
+    "1a2",
+    "1b1",
+    "1b2",
+    "1b3",
+    "1b4",
+    "1b5",
+    "1b6",
+    "1c1",
+    "1c2",
+    "1c3",
+    "1c4",
 )
 
 EXPECTED_LABELS = ("Level 5", "Level 4", "Level 3", "Level 2", "Level 1")
@@ -21,51 +30,87 @@ RANK = {label: i + 1 for i, label in enumerate(EXPECTED_LABELS)}
 # (aspect code, level label, sentence copied from the seed)
 SEED_SENTENCES = [
     ("1a1", "Level 5", "The school's overall vision takes no account of ICT."),
-    ("1a1", "Level 1",
-     "It is understood and embraced by all, or nearly all, staff, governors and pupils "
-     "and is supported by parents/carers and the wider community."),
+    (
+        "1a1",
+        "Level 1",
+        "It is understood and embraced by all, or nearly all, staff, governors and pupils "
+        "and is supported by parents/carers and the wider community.",
+    ),
     ("1a2", "Level 5", "The school's overall vision takes no account of ICT."),
-    ("1a2", "Level 3",
-     "This review is beginning to be informed by the outcomes of internal evaluations "
-     "of the impact of ICT."),
-    ("1b1", "Level 4",
-     "The leadership of ICT has been left to one or two individuals who are not part "
-     "of the senior leadership team."),
-    ("1b1", "Level 1",
-     "Systems are in place to develop and sustain this quality of leadership."),
-    ("1b2", "Level 2",
-     "ICT planning is well informed and fully integrated into school improvement "
-     "planning, setting challenging targets across the school."),
-    ("1b3", "Level 1",
-     "Budgeting takes account of the total cost of ownership of ICT."),
-    ("1b4", "Level 3",
-     "The school understands the environmental impact of its ICT strategy and has "
-     "identified some measures which could reduce this."),
-    ("1b5", "Level 5",
-     "The lack of a coordinated approach to e-safety results in inconsistent practices."),
-    ("1b5", "Level 2",
-     "The school engages regularly with parents/carers to promote the e-safety of "
-     "pupils beyond the school."),
-    ("1b6", "Level 1",
-     "All ICT expenditure is subject to rigorous evaluation in terms of its impact on "
-     "pupils' achievements."),
-    ("1c1", "Level 4",
-     "The school's information management strategy is not well defined and there are "
-     "inconsistent approaches to implementation."),
-    ("1c2", "Level 2",
-     "This is implemented effectively to track pupils' progress, set targets and report "
-     "(online where appropriate) to parents/carers and other stakeholders."),
-    ("1c3", "Level 5",
-     "There is no strategy for the use of ICT to support communication."),
-    ("1c3", "Level 1",
-     "The school promotes strongly the environmental benefits of electronic "
-     "communication and storage."),
-    ("1c4", "Level 2",
-     "The school has published clear guidelines for staff - and where appropriate for "
-     "pupils - outlining their responsibilities in relation to Data Protection, Freedom "
-     "of Information and Copyright Protection."),
-    ("1c4", "Level 1",
-     "The school takes steps to make parents/carers aware of current legislation."),
+    (
+        "1a2",
+        "Level 3",
+        "This review is beginning to be informed by the outcomes of internal evaluations "
+        "of the impact of ICT.",
+    ),
+    (
+        "1b1",
+        "Level 4",
+        "The leadership of ICT has been left to one or two individuals who are not part "
+        "of the senior leadership team.",
+    ),
+    ("1b1", "Level 1", "Systems are in place to develop and sustain this quality of leadership."),
+    (
+        "1b2",
+        "Level 2",
+        "ICT planning is well informed and fully integrated into school improvement "
+        "planning, setting challenging targets across the school.",
+    ),
+    ("1b3", "Level 1", "Budgeting takes account of the total cost of ownership of ICT."),
+    (
+        "1b4",
+        "Level 3",
+        "The school understands the environmental impact of its ICT strategy and has "
+        "identified some measures which could reduce this.",
+    ),
+    (
+        "1b5",
+        "Level 5",
+        "The lack of a coordinated approach to e-safety results in inconsistent practices.",
+    ),
+    (
+        "1b5",
+        "Level 2",
+        "The school engages regularly with parents/carers to promote the e-safety of "
+        "pupils beyond the school.",
+    ),
+    (
+        "1b6",
+        "Level 1",
+        "All ICT expenditure is subject to rigorous evaluation in terms of its impact on "
+        "pupils' achievements.",
+    ),
+    (
+        "1c1",
+        "Level 4",
+        "The school's information management strategy is not well defined and there are "
+        "inconsistent approaches to implementation.",
+    ),
+    (
+        "1c2",
+        "Level 2",
+        "This is implemented effectively to track pupils' progress, set targets and report "
+        "(online where appropriate) to parents/carers and other stakeholders.",
+    ),
+    ("1c3", "Level 5", "There is no strategy for the use of ICT to support communication."),
+    (
+        "1c3",
+        "Level 1",
+        "The school promotes strongly the environmental benefits of electronic "
+        "communication and storage.",
+    ),
+    (
+        "1c4",
+        "Level 2",
+        "The school has published clear guidelines for staff - and where appropriate for "
+        "pupils - outlining their responsibilities in relation to Data Protection, Freedom "
+        "of Information and Copyright Protection.",
+    ),
+    (
+        "1c4",
+        "Level 1",
+        "The school takes steps to make parents/carers aware of current legislation.",
+    ),
 ]
 
 

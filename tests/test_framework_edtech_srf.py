@@ -9,10 +9,27 @@ from sheetreview.framework import builtin
 FRAMEWORK_ID = "edtech-srf"
 
 EXPECTED_CODES = (
-    "1a-1", "1a-2",
-    "1b-1", "1b-2", "1b-3", "1b-4", "1b-5", "1b-6", "1b-7", "1b-8", "1b-9", "1b-10",
-    "1c-1", "1c-2", "1c-3", "1c-4", "1c-5",
-    "5a-1", "5a-2", "5a-3", "5a-4",
+    "1a-1",
+    "1a-2",
+    "1b-1",
+    "1b-2",
+    "1b-3",
+    "1b-4",
+    "1b-5",
+    "1b-6",
+    "1b-7",
+    "1b-8",
+    "1b-9",
+    "1b-10",
+    "1c-1",
+    "1c-2",
+    "1c-3",
+    "1c-4",
+    "1c-5",
+    "5a-1",
+    "5a-2",
+    "5a-3",
+    "5a-4",
 )
 
 EXPECTED_LABELS = ("4", "3", "2", "1")
@@ -23,95 +40,168 @@ RANK = {label: i + 1 for i, label in enumerate(EXPECTED_LABELS)}
 # (aspect code, level label, sentence copied from the seed). The framework has no per-level
 # "sections" (the seeds give only the descriptor for each level), so every sentence is from text.
 SEED_SENTENCES = [
-    ("1a-1", "4",
-     "The school's overall educational vision includes little or no reference to technology."),
-    ("1a-2", "1",
-     "The vision is informed by (and will change due to) the emergence of new innovative "
-     "technologies, global trends, initiatives, and practices, including any associated risks."),
-    ("1b-1", "3",
-     "Strategic leadership rests with one or two key individuals; succession planning is not "
-     "in place."),
+    (
+        "1a-1",
+        "4",
+        "The school's overall educational vision includes little or no reference to technology.",
+    ),
+    (
+        "1a-2",
+        "1",
+        "The vision is informed by (and will change due to) the emergence of new innovative "
+        "technologies, global trends, initiatives, and practices, including any associated risks.",
+    ),
+    (
+        "1b-1",
+        "3",
+        "Strategic leadership rests with one or two key individuals; succession planning is not "
+        "in place.",
+    ),
     # 001: row split across a page break, joined mid-sentence.
-    ("1b-2", "1",
-     "There is strong leadership at all levels which actively encourages the development of "
-     "new and creative practices in the use of technology for learning and teaching, both "
-     "within and beyond the school."),
-    ("1b-2", "4",
-     "Few subject or Key Stage leaders promote and develop the effective use and impact of "
-     "technology for learning and teaching."),
-    ("1b-4", "3",
-     "School leadership appreciates the need for safe and secure use of technology by the "
-     "school community, however concepts of digital citizenship and digital society are yet "
-     "to be developed."),
-    ("1b-4", "2",
-     "Concepts of digital citizenship and digital society are being incorporated into planning."),
-    ("1b-5", "1",
-     "Budgeting takes account of the total cost of ownership of all technology and associated "
-     "professional development."),
-    ("1b-7", "3",
-     "Evaluation is a based on a range of evidence from mainly within school."),
-    ("1b-8", "4",
-     "The impact of education technology in relation to equal opportunities, the provision for "
-     "pupils with special needs and those with limited access to technology outside school is "
-     "not yet fully appreciated and understood."),
-    ("1b-9", "2",
-     "The evaluation leads to improvement in staff wellbeing."),
-    ("1b-10", "3",
-     "including incorporating online meetings and training to minimise the need to travel."),
-    ("1c-2", "2",
-     "Integration of systems and access from any location is a fundamental aspect of the "
-     "strategy."),
-    ("1c-3", "2",
-     "The school has implemented agreed data systems which integrate to enable more detailed "
-     "and effective analysis."),
-    ("1c-3", "4",
-     "The school has a number of sources and types of data which are currently independent of "
-     "each other."),
-    ("1c-4", "1",
-     "Parents are able to securely receive, comment and provide feedback on the annual reports "
-     "and their children's learning, including learning at home"),
-    ("1c-5", "4",
-     "The school is aware that it has responsibilities with respect to relevant legislation "
-     "related to its use of technology."),
-    ("1c-5", "1",
-     "The school regularly reviews and updates its procedures relating to relevant legislation. "
-     "Risks are understood and compliance by the whole school community is rigorously monitored."),
+    (
+        "1b-2",
+        "1",
+        "There is strong leadership at all levels which actively encourages the development of "
+        "new and creative practices in the use of technology for learning and teaching, both "
+        "within and beyond the school.",
+    ),
+    (
+        "1b-2",
+        "4",
+        "Few subject or Key Stage leaders promote and develop the effective use and impact of "
+        "technology for learning and teaching.",
+    ),
+    (
+        "1b-4",
+        "3",
+        "School leadership appreciates the need for safe and secure use of technology by the "
+        "school community, however concepts of digital citizenship and digital society are yet "
+        "to be developed.",
+    ),
+    (
+        "1b-4",
+        "2",
+        "Concepts of digital citizenship and digital society are being incorporated into planning.",
+    ),
+    (
+        "1b-5",
+        "1",
+        "Budgeting takes account of the total cost of ownership of all technology and associated "
+        "professional development.",
+    ),
+    ("1b-7", "3", "Evaluation is a based on a range of evidence from mainly within school."),
+    (
+        "1b-8",
+        "4",
+        "The impact of education technology in relation to equal opportunities, the provision for "
+        "pupils with special needs and those with limited access to technology outside school is "
+        "not yet fully appreciated and understood.",
+    ),
+    ("1b-9", "2", "The evaluation leads to improvement in staff wellbeing."),
+    (
+        "1b-10",
+        "3",
+        "including incorporating online meetings and training to minimise the need to travel.",
+    ),
+    (
+        "1c-2",
+        "2",
+        "Integration of systems and access from any location is a fundamental aspect of the "
+        "strategy.",
+    ),
+    (
+        "1c-3",
+        "2",
+        "The school has implemented agreed data systems which integrate to enable more detailed "
+        "and effective analysis.",
+    ),
+    (
+        "1c-3",
+        "4",
+        "The school has a number of sources and types of data which are currently independent of "
+        "each other.",
+    ),
+    (
+        "1c-4",
+        "1",
+        "Parents are able to securely receive, comment and provide feedback on the annual reports "
+        "and their children's learning, including learning at home",
+    ),
+    (
+        "1c-5",
+        "4",
+        "The school is aware that it has responsibilities with respect to relevant legislation "
+        "related to its use of technology.",
+    ),
+    (
+        "1c-5",
+        "1",
+        "The school regularly reviews and updates its procedures relating to relevant legislation. "
+        "Risks are understood and compliance by the whole school community is rigorously monitored.",
+    ),
     # 000: extracted column by column.
-    ("5a-1", "2",
-     "This informs the school\u2019s strategic plans and priorities and is incorporated as part "
-     "of performance management of staff."),
-    ("5a-1", "1",
-     "Practitioners research and collaborate with wider communities to evaluate the potential "
-     "impact of new digital capabilities on effective learning, teaching and organisational "
-     "effectiveness."),
+    (
+        "5a-1",
+        "2",
+        "This informs the school\u2019s strategic plans and priorities and is incorporated as part "
+        "of performance management of staff.",
+    ),
+    (
+        "5a-1",
+        "1",
+        "Practitioners research and collaborate with wider communities to evaluate the potential "
+        "impact of new digital capabilities on effective learning, teaching and organisational "
+        "effectiveness.",
+    ),
     # 000 5a-2: interleaved columns after the page break, restored.
     ("5a-2", "4", "Ad hoc mentoring or coaching takes place when required."),
-    ("5a-2", "3",
-     "Staff are encouraged to learn through face-to-face and online learning communities both "
-     "in and beyond school."),
-    ("5a-2", "2",
-     "The school makes use of face-to-face, online, and blended training and learning "
-     "communities to develop staff capabilities."),
-    ("5a-2", "1",
-     "Development opportunities blend different forms of provision including participating in "
-     "online communities of practice and using digital technology to review and provide "
-     "feedback on actual teaching practice."),
+    (
+        "5a-2",
+        "3",
+        "Staff are encouraged to learn through face-to-face and online learning communities both "
+        "in and beyond school.",
+    ),
+    (
+        "5a-2",
+        "2",
+        "The school makes use of face-to-face, online, and blended training and learning "
+        "communities to develop staff capabilities.",
+    ),
+    (
+        "5a-2",
+        "1",
+        "Development opportunities blend different forms of provision including participating in "
+        "online communities of practice and using digital technology to review and provide "
+        "feedback on actual teaching practice.",
+    ),
     ("5a-3", "4", "Sharing mostly happens between individuals."),
-    ("5a-3", "1",
-     "Development opportunities that incorporate action or practitioner research are embedded "
-     "within a strong culture of planned and evaluated innovation."),
+    (
+        "5a-3",
+        "1",
+        "Development opportunities that incorporate action or practitioner research are embedded "
+        "within a strong culture of planned and evaluated innovation.",
+    ),
     # 000 5a-4: level 4's paragraph that the extraction ran on to level 1's, restored.
-    ("5a-4", "4",
-     "There are few opportunities to support staff with appropriate training and guidance in "
-     "understanding the risks associated with technology. As a result, risks are rarely "
-     "identified."),
+    (
+        "5a-4",
+        "4",
+        "There are few opportunities to support staff with appropriate training and guidance in "
+        "understanding the risks associated with technology. As a result, risks are rarely "
+        "identified.",
+    ),
     ("5a-4", "4", "Few staff are able to provide e-safeguarding guidance to others."),
-    ("5a-4", "2",
-     "Most staff can provide guidance to others in relation to the appropriate use and "
-     "exploitation of information technology within and beyond school."),
-    ("5a-4", "1",
-     "All, or nearly all, staff have the competence and confidence to provide good advice and "
-     "guidance to others both within and outside the school."),
+    (
+        "5a-4",
+        "2",
+        "Most staff can provide guidance to others in relation to the appropriate use and "
+        "exploitation of information technology within and beyond school.",
+    ),
+    (
+        "5a-4",
+        "1",
+        "All, or nearly all, staff have the competence and confidence to provide good advice and "
+        "guidance to others both within and outside the school.",
+    ),
 ]
 
 
@@ -145,7 +235,9 @@ def test_aspects_sit_in_the_strand_their_code_names(fw):
 
 def test_strand_and_aspect_titles_are_the_seeds(fw):
     assert fw.group_title("1a") == "The school's overall vision (role of technology)"
-    assert fw.group_title("1c") == "Business functions, Information Management, Data and Communication"
+    assert fw.group_title("1c") == (
+        "Business functions, Information Management, Data and Communication"
+    )
     assert fw.group_title("5a") == "Developing and sharing staff digital capability"
     assert fw.aspect("1b-9").title == (
         "Monitoring and evaluating the use of technology for the business functions of the school"

@@ -72,54 +72,114 @@ def test_every_aspect_kind_aspect_has_descriptor_and_evidence_for_every_level(fw
 
 # (aspect code, level rank, "text" or a section heading, sentence copied from the seed)
 SENTENCES = [
-    ("LPD-V", 1, "text",
-     "The PD leader and senior leadership team have a vision for PD which is linked to "
-     "performance management, improvement planning and priorities."),
-    ("LPD-C", 3, "text",
-     "The organisation recognises itself as a learning community deliberately seeking innovative "
-     "PD practices involving the whole community and acknowledges the risks that innovation can "
-     "bring."),
+    (
+        "LPD-V",
+        1,
+        "text",
+        "The PD leader and senior leadership team have a vision for PD which is linked to "
+        "performance management, improvement planning and priorities.",
+    ),
+    (
+        "LPD-C",
+        3,
+        "text",
+        "The organisation recognises itself as a learning community deliberately seeking innovative "
+        "PD practices involving the whole community and acknowledges the risks that innovation can "
+        "bring.",
+    ),
     # <p> paragraphs restored in LPD-SP Enhancing
-    ("LPD-SP", 2, "text",
-     "Link governors offer challenge and support to PD leader in terms of the PD planned and "
-     "evaluated."),
-    ("LPD-BV", 3, "text",
-     "The governing body benchmarks the performance of the organisation against other "
-     "organisations and actively promotes partnership and innovative approaches."),
-    ("HQPD-V", 2, "text",
-     "Individuals take responsibility for their learning and understand that PD activity has an "
-     "impact on children and young people's achievement and organisational improvement."),
-    ("HQPD-SP", 3, "text",
-     "There is a blend of strong internal provision and external opportunities to meet differing "
-     "needs and learning styles."),
-    ("EIPD-SP", 2, "text",
-     "Clear aims and anticipated impact are identified before engaging in PD activity, impact is "
-     "evaluated through the PM process and informs the development and evaluation framework."),
-    ("EIPD-SP", 3, "text",
-     "The governing body uses the evaluation findings to identify effective practice and inform "
-     "actions to support the strategic leadership of PD."),
-    ("EIPD-BV", 1, "text",
-     "Quality and effectiveness of PD activity is monitored and evaluated through feedback "
-     "following PD activity using qualitative and quantitative evidence."),
-    ("CPPD-SP", 1, "text",
-     "The organisation offers PD activity which draws on expertise and resources available from "
-     "national, regional and local organisations including those unique to London."),
-    ("CPPD-BV", 2, "text",
-     "Resources for partnership work are linked to expected organisational improvement outcomes, "
-     "priorities and risks."),
+    (
+        "LPD-SP",
+        2,
+        "text",
+        "Link governors offer challenge and support to PD leader in terms of the PD planned and "
+        "evaluated.",
+    ),
+    (
+        "LPD-BV",
+        3,
+        "text",
+        "The governing body benchmarks the performance of the organisation against other "
+        "organisations and actively promotes partnership and innovative approaches.",
+    ),
+    (
+        "HQPD-V",
+        2,
+        "text",
+        "Individuals take responsibility for their learning and understand that PD activity has an "
+        "impact on children and young people's achievement and organisational improvement.",
+    ),
+    (
+        "HQPD-SP",
+        3,
+        "text",
+        "There is a blend of strong internal provision and external opportunities to meet differing "
+        "needs and learning styles.",
+    ),
+    (
+        "EIPD-SP",
+        2,
+        "text",
+        "Clear aims and anticipated impact are identified before engaging in PD activity, impact is "
+        "evaluated through the PM process and informs the development and evaluation framework.",
+    ),
+    (
+        "EIPD-SP",
+        3,
+        "text",
+        "The governing body uses the evaluation findings to identify effective practice and inform "
+        "actions to support the strategic leadership of PD.",
+    ),
+    (
+        "EIPD-BV",
+        1,
+        "text",
+        "Quality and effectiveness of PD activity is monitored and evaluated through feedback "
+        "following PD activity using qualitative and quantitative evidence.",
+    ),
+    (
+        "CPPD-SP",
+        1,
+        "text",
+        "The organisation offers PD activity which draws on expertise and resources available from "
+        "national, regional and local organisations including those unique to London.",
+    ),
+    (
+        "CPPD-BV",
+        2,
+        "text",
+        "Resources for partnership work are linked to expected organisational improvement outcomes, "
+        "priorities and risks.",
+    ),
     # evidence: the first cell of a strand's rows goes to Developing, the third to Embedded
-    ("LPD-V", 1, EVIDENCE,
-     "The governing body ensures there is a senior leader responsible for PD with a clear "
-     "strategic remit"),
-    ("LPD-V", 3, EVIDENCE,
-     "There are short, medium and long term plans for PD - aligned to improvement priorities "
-     "using a variety of ambitious and innovative approaches"),
+    (
+        "LPD-V",
+        1,
+        EVIDENCE,
+        "The governing body ensures there is a senior leader responsible for PD with a clear "
+        "strategic remit",
+    ),
+    (
+        "LPD-V",
+        3,
+        EVIDENCE,
+        "There are short, medium and long term plans for PD - aligned to improvement priorities "
+        "using a variety of ambitious and innovative approaches",
+    ),
     ("HQPD-C", 3, EVIDENCE, "Structures are in place to support sharing of internal expertise."),
-    ("EIPD-C", 2, EVIDENCE,
-     "Evaluation and feedback has increased the range of relevant, personalised PD activity"),
-    ("CPPD-BV", 3, EVIDENCE,
-     "The value of PD offered through partnership working is articulated using qualitative and "
-     "quantitative impact measures"),
+    (
+        "EIPD-C",
+        2,
+        EVIDENCE,
+        "Evaluation and feedback has increased the range of relevant, personalised PD activity",
+    ),
+    (
+        "CPPD-BV",
+        3,
+        EVIDENCE,
+        "The value of PD offered through partnership working is articulated using qualitative and "
+        "quantitative impact measures",
+    ),
 ]
 
 
@@ -139,24 +199,53 @@ def test_multi_paragraph_descriptors_keep_their_paragraphs(fw):
 
 # evidence bullets the extraction ran together, restored as separate "- " lines
 SPLIT_BULLETS = [
-    ("LPD-C", 2, ["There is a strong culture of coaching and peer support",
-                  "PD leader and other relevant staff have worked on the National College unit "
-                  "Strategic Leadership of PD"]),
-    ("LPD-SP", 1, ["The GB receives an annual report regarding PD policy and offer",
-                   "Procedures for induction (including NQTs) are in place",
-                   "Procedures for professional development of staff re. child protection "
-                   "/safeguarding are in place"]),
-    ("EIPD-SP", 2, ["Policies make explicit reference to how impact is evaluated",
-                    "Aims and anticipated impact are identified for PD activity",
-                    "Impact of PD evaluated through PM process",
-                    "Governing body reports and minutes demonstrate discussions on the value of "
-                    "PD for school improvement and well-being"]),
-    ("CPPD-SP", 3, ["Purposes and arrangements for sharing expertise and pooled resources are "
-                    "agreed across the partnership",
-                    "GB involvement in evaluating impact of PD partnership guides policy and "
-                    "future action"]),
-    ("HQPD-V", 1, ["There is a range of PD opportunities for the whole school workforce",
-                   "The GB minutes and reports demonstrate an awareness of the PD programme"]),
+    (
+        "LPD-C",
+        2,
+        [
+            "There is a strong culture of coaching and peer support",
+            "PD leader and other relevant staff have worked on the National College unit "
+            "Strategic Leadership of PD",
+        ],
+    ),
+    (
+        "LPD-SP",
+        1,
+        [
+            "The GB receives an annual report regarding PD policy and offer",
+            "Procedures for induction (including NQTs) are in place",
+            "Procedures for professional development of staff re. child protection "
+            "/safeguarding are in place",
+        ],
+    ),
+    (
+        "EIPD-SP",
+        2,
+        [
+            "Policies make explicit reference to how impact is evaluated",
+            "Aims and anticipated impact are identified for PD activity",
+            "Impact of PD evaluated through PM process",
+            "Governing body reports and minutes demonstrate discussions on the value of "
+            "PD for school improvement and well-being",
+        ],
+    ),
+    (
+        "CPPD-SP",
+        3,
+        [
+            "Purposes and arrangements for sharing expertise and pooled resources are "
+            "agreed across the partnership",
+            "GB involvement in evaluating impact of PD partnership guides policy and future action",
+        ],
+    ),
+    (
+        "HQPD-V",
+        1,
+        [
+            "There is a range of PD opportunities for the whole school workforce",
+            "The GB minutes and reports demonstrate an awareness of the PD programme",
+        ],
+    ),
 ]
 
 
@@ -172,8 +261,8 @@ def test_levels_carry_the_award_text(fw):
         "BRONZE (DEVELOPING) AWARD ACHIEVED Good practice identified alongside key areas for "
         "school to gain SILVER (enhancing) award."
     )
-    assert "areas of development highlighted for school to gain GOLD (embedded) award." in (
-        awards[1]
+    assert (
+        "areas of development highlighted for school to gain GOLD (embedded) award." in (awards[1])
     )
     assert awards[2].startswith("GOLD (EMBEDDED) AWARD ACHIEVED")
     assert "becoming future verifiers for other organisations." in awards[2]

@@ -32,7 +32,10 @@ class _Group(click.Group):
                 traceback.print_exc()
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
-            click.echo("Interrupted: what was already recorded is kept; run the same command again to finish.", err=True)
+            click.echo(
+                "Interrupted: what was already recorded is kept; run the same command again to finish.",
+                err=True,
+            )
             sys.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
@@ -59,8 +62,12 @@ def _framework_files_option(f: Callable) -> Callable:
 
 
 def _ingest_options(f: Callable) -> Callable:
-    f = click.option("--round", "round_label", help="Round for returns whose workbook names none.")(f)
-    f = click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Processes (default: CPU count).")(f)
+    f = click.option("--round", "round_label", help="Round for returns whose workbook names none.")(
+        f
+    )
+    f = click.option(
+        "--jobs", "-j", type=click.IntRange(1, 256), help="Processes (default: CPU count)."
+    )(f)
     f = click.option("--strict", is_flag=True, help="Exit 1 if any file was rejected.")(f)
     f = _framework_files_option(f)
     f = _quiet_option(f)
@@ -130,7 +137,9 @@ def frameworks(ctx: click.Context, as_json: bool) -> None:
     for fw in items:
         levels = ", ".join(lv.label for lv in fw.levels)
         click.echo(f"{fw.id:<16} {fw.title}")
-        click.echo(f"{'':<16} {len(fw.aspects)} aspects; levels (least to most developed): {levels}")
+        click.echo(
+            f"{'':<16} {len(fw.aspects)} aspects; levels (least to most developed): {levels}"
+        )
 
 
 def _framework_brief(fw: Any) -> dict[str, Any]:
@@ -148,7 +157,9 @@ def _framework_brief(fw: Any) -> dict[str, Any]:
 @frameworks.command("show")
 @click.argument("framework_id", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole definition as JSON.")
-@click.option("--framework-file", type=click.Path(dir_okay=False), help="Show a definition file instead.")
+@click.option(
+    "--framework-file", type=click.Path(dir_okay=False), help="Show a definition file instead."
+)
 def frameworks_show(framework_id: str | None, as_json: bool, framework_file: str | None) -> None:
     """Show one framework whole: levels, aspects and every descriptor.
 
@@ -168,7 +179,9 @@ def frameworks_show(framework_id: str | None, as_json: bool, framework_file: str
     click.echo("Levels, least to most developed: " + ", ".join(lv.label for lv in fw.levels))
     for aspect in fw.aspects:
         click.echo("")
-        click.echo(f"{aspect.code}  {aspect.title}" + ("  [summary]" if aspect.kind == "summary" else ""))
+        click.echo(
+            f"{aspect.code}  {aspect.title}" + ("  [summary]" if aspect.kind == "summary" else "")
+        )
         for d in aspect.descriptors:
             click.echo(f"  {fw.level(d.rank).label}:")
             for line in d.text.splitlines():
@@ -184,13 +197,45 @@ def frameworks_show(framework_id: str | None, as_json: bool, framework_file: str
 
 @cli.command()
 @click.argument("framework_id", required=False)
-@click.option("--schools", "schools_file", type=click.Path(dir_okay=False), help="CSV or XLSX with columns urn, name (optional la, trust, phase).")
-@click.option("--round", "round_label", help="Round label written into each workbook, e.g. 2026-autumn.")
-@click.option("--previous", "previous_out", type=click.Path(file_okay=False), help="An earlier ingest OUT: show each school's previous levels.")
-@click.option("-o", "--output", "out_dir", default=".", show_default=True, type=click.Path(file_okay=False), help="Folder to write workbooks into.")
-@click.option("--framework-file", type=click.Path(dir_okay=False), help="Use a framework definition file instead of a built-in id.")
+@click.option(
+    "--schools",
+    "schools_file",
+    type=click.Path(dir_okay=False),
+    help="CSV or XLSX with columns urn, name (optional la, trust, phase).",
+)
+@click.option(
+    "--round", "round_label", help="Round label written into each workbook, e.g. 2026-autumn."
+)
+@click.option(
+    "--previous",
+    "previous_out",
+    type=click.Path(file_okay=False),
+    help="An earlier ingest OUT: show each school's previous levels.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write workbooks into.",
+)
+@click.option(
+    "--framework-file",
+    type=click.Path(dir_okay=False),
+    help="Use a framework definition file instead of a built-in id.",
+)
 @_quiet_option
-def generate(framework_id: str | None, schools_file: str | None, round_label: str | None, previous_out: str | None, out_dir: str, framework_file: str | None, quiet: bool) -> None:
+def generate(
+    framework_id: str | None,
+    schools_file: str | None,
+    round_label: str | None,
+    previous_out: str | None,
+    out_dir: str,
+    framework_file: str | None,
+    quiet: bool,
+) -> None:
     """Write a blank workbook, or one personalised workbook per school.
 
     \b
@@ -203,7 +248,14 @@ def generate(framework_id: str | None, schools_file: str | None, round_label: st
 
     fw = resolve(framework_id, framework_file)
     with _progress("Generating", quiet) as progress:
-        paths = generate_workbooks(fw, Path(out_dir), schools_file=schools_file, round_label=round_label, previous_out=previous_out, progress=progress)
+        paths = generate_workbooks(
+            fw,
+            Path(out_dir),
+            schools_file=schools_file,
+            round_label=round_label,
+            previous_out=previous_out,
+            progress=progress,
+        )
     if len(paths) == 1:
         click.echo(f"Wrote {paths[0]}")
     else:
@@ -213,11 +265,25 @@ def generate(framework_id: str | None, schools_file: str | None, round_label: st
 # --- ingest, report, run ----------------------------------------------------------------------
 
 
-def _do_ingest(in_dir: str, out_dir: str, round_label: str | None, jobs: int | None, framework_files: tuple[str, ...], quiet: bool) -> Any:
+def _do_ingest(
+    in_dir: str,
+    out_dir: str,
+    round_label: str | None,
+    jobs: int | None,
+    framework_files: tuple[str, ...],
+    quiet: bool,
+) -> Any:
     from sheetreview.ingest import ingest as run_ingest
 
     with _progress("Reading returns", quiet) as progress:
-        summary = run_ingest(Path(in_dir), Path(out_dir), round_label=round_label, jobs=jobs, framework_files=framework_files, progress=progress)
+        summary = run_ingest(
+            Path(in_dir),
+            Path(out_dir),
+            round_label=round_label,
+            jobs=jobs,
+            framework_files=framework_files,
+            progress=progress,
+        )
     for line in summary.lines():
         click.echo(line)
     return summary
@@ -225,9 +291,24 @@ def _do_ingest(in_dir: str, out_dir: str, round_label: str | None, jobs: int | N
 
 @cli.command()
 @click.argument("in_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False))
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder (created).")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Output folder (created).",
+)
 @_ingest_options
-def ingest(in_dir: str, out_dir: str, round_label: str | None, jobs: int | None, strict: bool, framework_files: tuple[str, ...], quiet: bool) -> None:
+def ingest(
+    in_dir: str,
+    out_dir: str,
+    round_label: str | None,
+    jobs: int | None,
+    strict: bool,
+    framework_files: tuple[str, ...],
+    quiet: bool,
+) -> None:
     """Read every return in DIR into responses.csv, files.csv and problems.csv in OUT.
 
     \b
@@ -236,7 +317,9 @@ def ingest(in_dir: str, out_dir: str, round_label: str | None, jobs: int | None,
     """
     summary = _do_ingest(in_dir, out_dir, round_label, jobs, framework_files, quiet)
     if strict and summary.rejected:
-        raise click.ClickException(f"{summary.rejected} file(s) rejected (--strict); see {Path(out_dir) / 'files.csv'}")
+        raise click.ClickException(
+            f"{summary.rejected} file(s) rejected (--strict); see {Path(out_dir) / 'files.csv'}"
+        )
 
 
 def _do_report(out_dir: str, school_charts: bool, quiet: bool) -> None:
@@ -250,7 +333,9 @@ def _do_report(out_dir: str, school_charts: bool, quiet: bool) -> None:
 
 @cli.command()
 @click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False))
-@click.option("--no-school-charts", is_flag=True, help="Skip the per-school profile charts (faster).")
+@click.option(
+    "--no-school-charts", is_flag=True, help="Skip the per-school profile charts (faster)."
+)
 @_quiet_option
 def report(out_dir: str, no_school_charts: bool, quiet: bool) -> None:
     """Write the statistics, summary.xlsx and charts from an ingested OUT.
@@ -264,10 +349,28 @@ def report(out_dir: str, no_school_charts: bool, quiet: bool) -> None:
 
 @cli.command()
 @click.argument("in_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False))
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder (created).")
-@click.option("--no-school-charts", is_flag=True, help="Skip the per-school profile charts (faster).")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Output folder (created).",
+)
+@click.option(
+    "--no-school-charts", is_flag=True, help="Skip the per-school profile charts (faster)."
+)
 @_ingest_options
-def run(in_dir: str, out_dir: str, round_label: str | None, jobs: int | None, strict: bool, framework_files: tuple[str, ...], quiet: bool, no_school_charts: bool) -> None:
+def run(
+    in_dir: str,
+    out_dir: str,
+    round_label: str | None,
+    jobs: int | None,
+    strict: bool,
+    framework_files: tuple[str, ...],
+    quiet: bool,
+    no_school_charts: bool,
+) -> None:
     """Ingest DIR, then report: the whole collection in one command.
 
     \b
@@ -277,11 +380,20 @@ def run(in_dir: str, out_dir: str, round_label: str | None, jobs: int | None, st
     summary = _do_ingest(in_dir, out_dir, round_label, jobs, framework_files, quiet)
     _do_report(out_dir, not no_school_charts, quiet)
     if strict and summary.rejected:
-        raise click.ClickException(f"{summary.rejected} file(s) rejected (--strict); see {Path(out_dir) / 'files.csv'}")
+        raise click.ClickException(
+            f"{summary.rejected} file(s) rejected (--strict); see {Path(out_dir) / 'files.csv'}"
+        )
 
 
 @cli.command()
-@click.option("-o", "--output", "out_dir", default=os.path.join("outputs", "demo"), show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    default=os.path.join("outputs", "demo"),
+    show_default=True,
+    type=click.Path(file_okay=False),
+)
 @_quiet_option
 def demo(out_dir: str, quiet: bool) -> None:
     """Run the whole pipeline on the bundled sample cohort.

@@ -112,7 +112,12 @@ class Framework:
             "licence": self.licence,
             "attribution": self.attribution,
             "levels": [
-                {"rank": lv.rank, "label": lv.label, "aliases": list(lv.aliases), "sections": dict(lv.sections)}
+                {
+                    "rank": lv.rank,
+                    "label": lv.label,
+                    "aliases": list(lv.aliases),
+                    "sections": dict(lv.sections),
+                }
                 for lv in self.levels
             ],
             "groups": [{"code": g.code, "title": g.title} for g in self.groups],
@@ -147,19 +152,31 @@ class _Marked:
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = yaml.safe_load(yaml.serialize(key_node)) if key_node.tag != "tag:yaml.org,2002:str" else key_node.value
+                key = (
+                    yaml.safe_load(yaml.serialize(key_node))
+                    if key_node.tag != "tag:yaml.org,2002:str"
+                    else key_node.value
+                )
                 sub = f"{place}.{key}" if place else str(key)
                 out[key] = self.build(value_node, sub)
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, f"{place}[{i}]") for i, item in enumerate(node.value)]
-        return yaml.safe_load(yaml.serialize(node)) if node.tag != "tag:yaml.org,2002:str" else node.value
+        return (
+            yaml.safe_load(yaml.serialize(node))
+            if node.tag != "tag:yaml.org,2002:str"
+            else node.value
+        )
 
     def line(self, place: str) -> int | None:
         while place:
             if place in self.lines:
                 return self.lines[place]
-            place = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", place) if re.search(r"(\.[^.\[]*|\[\d+\])$", place) else ""
+            place = (
+                re.sub(r"(\.[^.\[]*|\[\d+\])$", "", place)
+                if re.search(r"(\.[^.\[]*|\[\d+\])$", place)
+                else ""
+            )
         return None
 
 
@@ -172,7 +189,10 @@ def _parse(text: str, name: str) -> tuple[Any, _Marked]:
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise FrameworkError(
-            name, line, "", f"is not valid YAML ({problem}); check the indentation and quoting there"
+            name,
+            line,
+            "",
+            f"is not valid YAML ({problem}); check the indentation and quoting there",
         ) from None
     if node is None:
         raise FrameworkError(name, None, "", "is empty; start from docs/framework-format.md")
@@ -212,7 +232,10 @@ class _Checker:
         out = {}
         for heading, body in value.items():
             if not isinstance(body, str) or not body.strip():
-                self.fail(f"{place}.{heading}", f"section '{heading}' has no text; add it or remove the heading")
+                self.fail(
+                    f"{place}.{heading}",
+                    f"section '{heading}' has no text; add it or remove the heading",
+                )
                 continue
             out[str(heading)] = _clean(body)
         return out
@@ -221,12 +244,17 @@ class _Checker:
 def _clean(text: str) -> str:
     """Normalise to paragraphs separated by one blank line, lines without trailing spaces."""
     paragraphs = re.split(r"\n\s*\n", text.strip())
-    return "\n\n".join("\n".join(line.rstrip() for line in p.strip().splitlines()) for p in paragraphs)
+    return "\n\n".join(
+        "\n".join(line.rstrip() for line in p.strip().splitlines()) for p in paragraphs
+    )
 
 
 def _levels(chk: _Checker, raw: Any) -> tuple[Level, ...]:
     if not isinstance(raw, list) or len(raw) < 2:
-        chk.fail("levels", "needs at least two levels, least developed first: 'levels: [{label: ...}, ...]'")
+        chk.fail(
+            "levels",
+            "needs at least two levels, least developed first: 'levels: [{label: ...}, ...]'",
+        )
         return ()
     levels: list[Level] = []
     seen: dict[str, str] = {}
@@ -245,7 +273,10 @@ def _levels(chk: _Checker, raw: Any) -> tuple[Level, ...]:
         for name in [label, *map(str, aliases)]:
             key = name.strip().casefold()
             if key in seen and seen[key] != label:
-                chk.fail(place, f"'{name}' also names level '{seen[key]}'; every label and alias must be unique")
+                chk.fail(
+                    place,
+                    f"'{name}' also names level '{seen[key]}'; every label and alias must be unique",
+                )
             seen[key] = label
         sections = chk.sections(item.get("sections"), f"{place}.sections")
         levels.append(Level(i + 1, label, tuple(str(a).strip() for a in aliases), sections))
@@ -263,21 +294,30 @@ def _groups(chk: _Checker, raw: Any) -> tuple[Group, ...]:
         if not isinstance(item, dict):
             chk.fail(f"groups[{i}]", "each group needs a 'code' and a 'title'")
             continue
-        groups.append(Group(chk.text(item, "code", f"groups[{i}]"), chk.text(item, "title", f"groups[{i}]")))
+        groups.append(
+            Group(chk.text(item, "code", f"groups[{i}]"), chk.text(item, "title", f"groups[{i}]"))
+        )
     return tuple(groups)
 
 
-def _aspect(chk: _Checker, item: Any, place: str, levels: tuple[Level, ...], groups: set[str]) -> Aspect | None:
+def _aspect(
+    chk: _Checker, item: Any, place: str, levels: tuple[Level, ...], groups: set[str]
+) -> Aspect | None:
     if not isinstance(item, dict):
         chk.fail(place, "each aspect needs 'code', 'title' and 'descriptors'")
         return None
     code = chk.text(item, "code", place)
     if code and re.search(r"\s", code):
-        chk.fail(f"{place}.code", f"aspect code '{code}' contains a space; use a code without spaces")
+        chk.fail(
+            f"{place}.code", f"aspect code '{code}' contains a space; use a code without spaces"
+        )
     title = chk.text(item, "title", place)
     group = chk.text(item, "group", place, required=False)
     if groups and group and group not in groups:
-        chk.fail(f"{place}.group", f"group '{group}' is not one of the groups ({', '.join(sorted(groups))}); add it under 'groups'")
+        chk.fail(
+            f"{place}.group",
+            f"group '{group}' is not one of the groups ({', '.join(sorted(groups))}); add it under 'groups'",
+        )
     kind = chk.text(item, "kind", place, required=False) or "aspect"
     if kind not in KINDS:
         chk.fail(f"{place}.kind", f"kind '{kind}' is not known; use 'aspect' or 'summary'")
@@ -291,7 +331,10 @@ def _aspect(chk: _Checker, item: Any, place: str, levels: tuple[Level, ...], gro
         dplace = f"{place}.descriptors.{label}"
         level = by_label.get(str(label))
         if level is None:
-            chk.fail(dplace, f"'{label}' is not a level of this framework; use one of: {', '.join(by_label)}")
+            chk.fail(
+                dplace,
+                f"'{label}' is not a level of this framework; use one of: {', '.join(by_label)}",
+            )
             continue
         if isinstance(body, str):
             body = {"text": body}
@@ -299,18 +342,30 @@ def _aspect(chk: _Checker, item: Any, place: str, levels: tuple[Level, ...], gro
             chk.fail(dplace, "a descriptor needs 'text'")
             continue
         text = chk.text(body, "text", dplace)
-        descriptors.append(Descriptor(level.rank, _clean(text), chk.sections(body.get("sections"), f"{dplace}.sections")))
+        descriptors.append(
+            Descriptor(
+                level.rank, _clean(text), chk.sections(body.get("sections"), f"{dplace}.sections")
+            )
+        )
     if kind == "aspect":
         have = {d.rank for d in descriptors}
         missing = [lv.label for lv in levels if lv.rank not in have]
         if missing and levels:
-            chk.fail(f"{place}.descriptors", f"aspect '{code}' has no descriptor for {', '.join(repr(m) for m in missing)}; add one for every level (or set kind: summary)")
+            chk.fail(
+                f"{place}.descriptors",
+                f"aspect '{code}' has no descriptor for {', '.join(repr(m) for m in missing)}; add one for every level (or set kind: summary)",
+            )
     return Aspect(code, title, group, kind, tuple(sorted(descriptors, key=lambda d: d.rank)))
 
 
-def _aspects(chk: _Checker, raw: Any, levels: tuple[Level, ...], groups: tuple[Group, ...]) -> tuple[Aspect, ...]:
+def _aspects(
+    chk: _Checker, raw: Any, levels: tuple[Level, ...], groups: tuple[Group, ...]
+) -> tuple[Aspect, ...]:
     if not isinstance(raw, list) or not raw:
-        chk.fail("aspects", "needs at least one aspect: 'aspects: [{code: ..., title: ..., descriptors: ...}]'")
+        chk.fail(
+            "aspects",
+            "needs at least one aspect: 'aspects: [{code: ..., title: ..., descriptors: ...}]'",
+        )
         return ()
     group_codes = {g.code for g in groups}
     aspects: list[Aspect] = []
@@ -321,14 +376,19 @@ def _aspects(chk: _Checker, raw: Any, levels: tuple[Level, ...], groups: tuple[G
             continue
         key = aspect.code.casefold()
         if key and key in seen:
-            chk.fail(f"aspects[{i}].code", f"aspect code '{aspect.code}' is used twice (also aspects[{seen[key]}]); give each aspect its own code")
+            chk.fail(
+                f"aspects[{i}].code",
+                f"aspect code '{aspect.code}' is used twice (also aspects[{seen[key]}]); give each aspect its own code",
+            )
         seen[key] = i
         aspects.append(aspect)
     return tuple(aspects)
 
 
 def _content_hash(data: Any) -> str:
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    canonical = json.dumps(
+        data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
@@ -337,9 +397,13 @@ def parse_framework(text: str, name: str) -> Framework:
     data, marked = _parse(text, name)
     chk = _Checker(name, marked)
     if not isinstance(data, dict):
-        raise FrameworkError(name, 1, "", "must be a mapping of keys (format, id, title, levels, aspects)")
+        raise FrameworkError(
+            name, 1, "", "must be a mapping of keys (format, id, title, levels, aspects)"
+        )
     if data.get("format", FORMAT) != FORMAT:
-        chk.fail("format", f"format {data.get('format')!r} is not supported; use 'format: {FORMAT}'")
+        chk.fail(
+            "format", f"format {data.get('format')!r} is not supported; use 'format: {FORMAT}'"
+        )
     fid = chk.text(data, "id", "")
     if fid and not _ID_RE.match(fid):
         chk.fail("id", f"id '{fid}' must be lower-case letters, digits and hyphens")
@@ -378,7 +442,9 @@ def load_file(path: str | Path) -> Framework:
     except FileNotFoundError:
         raise FrameworkError(str(path), None, "", "does not exist; check the path") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise FrameworkError(str(path), None, "", f"cannot be read ({exc}); save it as UTF-8 text") from None
+        raise FrameworkError(
+            str(path), None, "", f"cannot be read ({exc}); save it as UTF-8 text"
+        ) from None
     return parse_framework(text, str(path))
 
 
@@ -395,9 +461,16 @@ def builtin(framework_id: str) -> Framework:
     if framework_id not in _BUILTIN_CACHE:
         if framework_id not in builtin_ids():
             known = ", ".join(builtin_ids())
-            raise FrameworkError(framework_id, None, "", f"is not a built-in framework; choose one of: {known}, or pass --framework-file PATH")
+            raise FrameworkError(
+                framework_id,
+                None,
+                "",
+                f"is not a built-in framework; choose one of: {known}, or pass --framework-file PATH",
+            )
         res = resources.files("sheetreview") / "frameworks" / f"{framework_id}.yaml"
-        _BUILTIN_CACHE[framework_id] = parse_framework(res.read_text(encoding="utf-8"), f"{framework_id}.yaml")
+        _BUILTIN_CACHE[framework_id] = parse_framework(
+            res.read_text(encoding="utf-8"), f"{framework_id}.yaml"
+        )
     return _BUILTIN_CACHE[framework_id]
 
 
@@ -419,7 +492,12 @@ def resolve(framework_id: str | None, framework_file: str | Path | None = None) 
     if framework_file:
         return load_file(framework_file)
     if not framework_id:
-        raise FrameworkError("", None, "", "no framework given; name one (see 'sheetreview frameworks') or pass --framework-file PATH")
+        raise FrameworkError(
+            "",
+            None,
+            "",
+            "no framework given; name one (see 'sheetreview frameworks') or pass --framework-file PATH",
+        )
     return builtin(framework_id)
 
 
@@ -428,7 +506,9 @@ if __name__ == "__main__":  # a quick check for people writing definitions
     for arg in sys.argv[1:]:
         try:
             fw = load_file(arg)
-            print(f"{arg}: ok: {fw.id} {fw.version}, {len(fw.levels)} levels, {len(fw.aspects)} aspects")
+            print(
+                f"{arg}: ok: {fw.id} {fw.version}, {len(fw.levels)} levels, {len(fw.aspects)} aspects"
+            )
         except FrameworkError as exc:
             status = 1
             for problem in [exc, *exc.others]:
@@ -443,7 +523,9 @@ def from_dict(data: dict[str, Any]) -> Framework:
         title=data["title"],
         version=data["version"],
         levels=tuple(
-            Level(lv["rank"], lv["label"], tuple(lv.get("aliases", ())), dict(lv.get("sections", {})))
+            Level(
+                lv["rank"], lv["label"], tuple(lv.get("aliases", ())), dict(lv.get("sections", {}))
+            )
             for lv in data["levels"]
         ),
         aspects=tuple(
@@ -452,7 +534,10 @@ def from_dict(data: dict[str, Any]) -> Framework:
                 a["title"],
                 a.get("group", ""),
                 a.get("kind", "aspect"),
-                tuple(Descriptor(d["rank"], d["text"], dict(d.get("sections", {}))) for d in a.get("descriptors", ())),
+                tuple(
+                    Descriptor(d["rank"], d["text"], dict(d.get("sections", {})))
+                    for d in a.get("descriptors", ())
+                ),
             )
             for a in data["aspects"]
         ),

@@ -45,7 +45,9 @@ def libreoffice_convert(src: Path, out_dir: Path, to: str, timeout: int = 180) -
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     target = out_dir / (src.stem + "." + to)
     if proc.returncode != 0 or not target.exists():
-        raise OfficeError(f"LibreOffice could not convert {src} to {to}: {proc.stderr.strip() or proc.stdout.strip()}")
+        raise OfficeError(
+            f"LibreOffice could not convert {src} to {to}: {proc.stderr.strip() or proc.stdout.strip()}"
+        )
     return target
 
 
@@ -53,7 +55,9 @@ def gnumeric_convert(src: Path, target: Path, timeout: int = 120) -> Path:
     """Open `src` in Gnumeric and save it as `target` (format from its extension)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(["ssconvert", str(src), str(target)], capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        ["ssconvert", str(src), str(target)], capture_output=True, text=True, timeout=timeout
+    )
     if proc.returncode != 0 or not target.exists():
         raise OfficeError(f"Gnumeric could not convert {src}: {proc.stderr.strip()}")
     return target
