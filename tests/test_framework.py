@@ -206,6 +206,8 @@ def test_cli_version_and_help_have_examples():
         ["ingest"],
         ["report"],
         ["run"],
+        ["feedback"],
+        ["packs"],
         ["demo"],
     ):
         result = CliRunner().invoke(cli, [*command, "--help"])

@@ -386,6 +386,78 @@ def run(
 
 
 @cli.command()
+@click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    "dest_dir",
+    type=click.Path(file_okay=False),
+    help="Folder for the feedback files (default: OUT/feedback).",
+)
+@click.option(
+    "--annotate",
+    is_flag=True,
+    help="Also copy each return with its problem cells highlighted and commented.",
+)
+@click.option(
+    "--returns",
+    "in_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="The returns folder ingest read (default: the one recorded in OUT).",
+)
+@_quiet_option
+def feedback(
+    out_dir: str, dest_dir: str | None, annotate: bool, in_dir: str | None, quiet: bool
+) -> None:
+    """Write, for each school whose return has problems, what to fix and where.
+
+    \b
+    Example:
+        sheetreview feedback out/ -o feedback/ --annotate
+    """
+    from sheetreview.feedback import write_feedback
+
+    dest = Path(dest_dir) if dest_dir else Path(out_dir) / "feedback"
+    with _progress("Writing feedback", quiet) as progress:
+        summary = write_feedback(
+            Path(out_dir),
+            dest,
+            annotate=annotate,
+            in_dir=Path(in_dir) if in_dir else None,
+            progress=progress,
+        )
+    for line in summary.lines():
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    "dest_dir",
+    type=click.Path(file_okay=False),
+    help="Folder for the packs (default: OUT/packs).",
+)
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Processes (default: CPU count).")
+@_quiet_option
+def packs(out_dir: str, dest_dir: str | None, jobs: int | None, quiet: bool) -> None:
+    """Write each school's own benchmark pack (PDF): its levels against the cohort, and what next.
+
+    \b
+    Example:
+        sheetreview packs out/ -o packs/
+    """
+    from sheetreview.packs import write_packs
+
+    dest = Path(dest_dir) if dest_dir else Path(out_dir) / "packs"
+    with _progress("Drawing packs", quiet) as progress:
+        summary = write_packs(Path(out_dir), dest, jobs=jobs, progress=progress)
+    for line in summary.lines():
+        click.echo(line)
+
+
+@cli.command()
 @click.option(
     "-o",
     "--output",
