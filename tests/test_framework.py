@@ -213,3 +213,23 @@ def test_cli_version_and_help_have_examples():
         result = CliRunner().invoke(cli, [*command, "--help"])
         assert result.exit_code == 0
         assert "Example:" in result.output
+
+
+VERSIONED = GOOD.replace('version: "1"', 'version: "2"') + (
+    'previous_versions:\n  - version: "1"\n    aspects:\n      OLD1: A1\n      GONE: ~\n'
+)
+
+
+def test_previous_version_codes_map_to_current_ones(tmp_path):
+    fw = load_file(write(tmp_path, VERSIONED))
+    assert fw.current_code("1", "OLD1") == "A1"
+    assert fw.current_code("1", "GONE") is None
+    assert fw.current_code("1", "A2") == "A2"  # unlisted: unchanged
+    assert fw.current_code("2", "A1") == "A1"
+    assert from_dict(fw.to_dict()).previous_versions == fw.previous_versions
+
+
+def test_mapping_to_a_code_that_does_not_exist_is_refused(tmp_path):
+    err = _error(tmp_path, VERSIONED.replace("OLD1: A1", "OLD1: A9"))
+    assert "'A9' is not an aspect code of this version" in str(err)
+    assert "previous_versions[0].aspects.OLD1" in str(err)

@@ -64,6 +64,18 @@ class Aspect:
 
 
 @dataclass(frozen=True)
+class VersionMap:
+    """How an earlier version's aspect codes correspond to this version's.
+
+    Progress between rounds is computed across this map; an old code mapped to None has no
+    counterpart now and is reported, never silently dropped.
+    """
+
+    version: str
+    aspects: dict[str, str | None] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
 class Framework:
     id: str
     title: str
@@ -79,6 +91,7 @@ class Framework:
     notes: tuple[str, ...] = ()
     content_hash: str = ""
     path: str = ""
+    previous_versions: tuple[VersionMap, ...] = ()
 
     @property
     def level_count(self) -> int:
@@ -98,6 +111,17 @@ class Framework:
             if g.code == code:
                 return g.title
         return code
+
+    def current_code(self, version: str, code: str) -> str | None:
+        """This version's code for an aspect judged under `version` (None: no counterpart)."""
+        if version == self.version:
+            return code if any(a.code == code for a in self.aspects) else None
+        for vmap in self.previous_versions:
+            if vmap.version == version:
+                if code in vmap.aspects:
+                    return vmap.aspects[code]
+                break
+        return code if any(a.code == code for a in self.aspects) else None
 
     def to_dict(self) -> dict[str, Any]:
         """The whole definition in the shape `frameworks show --json` promises (SPEC)."""
@@ -135,6 +159,9 @@ class Framework:
                 for a in self.aspects
             ],
             "notes": list(self.notes),
+            "previous_versions": [
+                {"version": v.version, "aspects": dict(v.aspects)} for v in self.previous_versions
+            ],
         }
 
 
@@ -385,6 +412,38 @@ def _aspects(
     return tuple(aspects)
 
 
+def _previous_versions(chk: _Checker, raw: Any, codes: set[str]) -> tuple[VersionMap, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        chk.fail("previous_versions", "'previous_versions' must be a list of {version, aspects}")
+        return ()
+    maps = []
+    for i, item in enumerate(raw):
+        place = f"previous_versions[{i}]"
+        if not isinstance(item, dict):
+            chk.fail(place, "each entry needs 'version' and 'aspects' (old code: new code)")
+            continue
+        version = chk.text(item, "version", place)
+        mapping = item.get("aspects") or {}
+        if not isinstance(mapping, dict):
+            chk.fail(
+                f"{place}.aspects",
+                "'aspects' must map each old code to a new code (or ~ when it has none)",
+            )
+            continue
+        clean: dict[str, str | None] = {}
+        for old, new in mapping.items():
+            if new is not None and str(new) not in codes:
+                chk.fail(
+                    f"{place}.aspects.{old}",
+                    f"'{new}' is not an aspect code of this version; map '{old}' to one of its codes, or to ~ if it has no counterpart",
+                )
+            clean[str(old)] = None if new is None else str(new)
+        maps.append(VersionMap(version, clean))
+    return tuple(maps)
+
+
 def _content_hash(data: Any) -> str:
     canonical = json.dumps(
         data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
@@ -410,6 +469,7 @@ def parse_framework(text: str, name: str) -> Framework:
     levels = _levels(chk, data.get("levels"))
     groups = _groups(chk, data.get("groups"))
     aspects = _aspects(chk, data.get("aspects"), levels, groups)
+    previous = _previous_versions(chk, data.get("previous_versions"), {a.code for a in aspects})
     notes = data.get("notes") or []
     fw = Framework(
         id=fid,
@@ -424,6 +484,7 @@ def parse_framework(text: str, name: str) -> Framework:
         licence=chk.text(data, "licence", "", required=False) or "not stated",
         attribution=chk.text(data, "attribution", "", required=False) or "not stated",
         notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (str(notes),),
+        previous_versions=previous,
         content_hash=_content_hash(data),
         path=name,
     )
@@ -548,5 +609,9 @@ def from_dict(data: dict[str, Any]) -> Framework:
         licence=data.get("licence", "not stated"),
         attribution=data.get("attribution", "not stated"),
         notes=tuple(data.get("notes", ())),
+        previous_versions=tuple(
+            VersionMap(str(v["version"]), dict(v.get("aspects", {})))
+            for v in data.get("previous_versions", ())
+        ),
         content_hash=data.get("content_hash", ""),
     )
