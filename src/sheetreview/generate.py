@@ -1,0 +1,211 @@
+"""`sheetreview generate`: a blank workbook, or one personalised workbook per school.
+
+An LA officer runs this on a list of a few hundred schools and re-runs it when the list changes, so
+the list is checked whole before anything is written, each file is written atomically, file names
+are safe on every system a school or an LA uses, and the work is spread over the machine's cores.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import os
+import re
+import unicodedata
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from sheetreview.errors import OutputError, SheetreviewError
+from sheetreview.framework import Framework
+from sheetreview.schools import School, read_schools
+from sheetreview.workbook import Filled, write_workbook
+
+Progress = Callable[[int, int], None]
+# Windows refuses these names whatever the extension.
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
+MAX_URN_CHARS = 20
+MAX_NAME_CHARS = 60
+# Below this, starting worker processes costs more than it saves.
+PARALLEL_FROM = 60
+CHUNK = 25
+PREVIOUS_COLUMNS = ("round", "framework", "school_urn", "aspect_code", "level", "evidence")
+
+
+def generate_workbooks(
+    fw: Framework,
+    out_dir: Path,
+    *,
+    schools_file: str | Path | None = None,
+    round_label: str | None = None,
+    previous_out: str | Path | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Write the workbooks into out_dir and return their paths, in the schools file's order."""
+    out_dir = Path(out_dir)
+    if schools_file is None:
+        if previous_out is not None:
+            raise SheetreviewError(
+                "--previous shows each school's earlier answers, so it needs --schools FILE too"
+            )
+        _make_dir(out_dir)
+        path = write_workbook(fw, out_dir / f"{safe_stem(fw.id)}.xlsx", round_label=round_label)
+        if progress:
+            progress(1, 1)
+        return [path]
+    schools = read_schools(schools_file)  # every row is checked before any file is written
+    previous = read_previous(Path(previous_out), fw, round_label) if previous_out else None
+    _make_dir(out_dir)
+    jobs = [
+        _Job(school, out_dir / name, previous.get(school.urn.casefold(), {}) if previous else None)
+        for school, name in zip(schools, workbook_names(schools), strict=True)
+    ]
+    return _run(fw, jobs, round_label, progress)
+
+
+def _make_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: is a file; give a folder to write the workbooks into")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot create this folder ({exc.strerror or exc})") from None
+
+
+# --- file names -------------------------------------------------------------------------------
+
+
+def safe_stem(text: str, limit: int = MAX_NAME_CHARS) -> str:
+    """Lower-case ASCII letters, digits and hyphens: valid on Windows, macOS and Linux alike."""
+    text = re.sub(r"['\u2019]", "", text)  # "St Anne's" -> "st-annes", not "st-anne-s"
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = slug[:limit].strip("-")
+    if slug in _RESERVED:
+        slug = f"{slug}-file"
+    return slug
+
+
+def workbook_names(schools: list[School]) -> list[str]:
+    """`<urn>-<name>.xlsx` per school, unique even on case-insensitive file systems."""
+    used: set[str] = set()
+    names = []
+    for school in schools:
+        parts = (safe_stem(school.urn, MAX_URN_CHARS), safe_stem(school.name))
+        stem = "-".join(p for p in parts if p) or "school"
+        candidate, n = stem, 2
+        while candidate in used:
+            candidate, n = f"{stem}-{n}", n + 1
+        used.add(candidate)
+        names.append(f"{candidate}.xlsx")
+    return names
+
+
+# --- writing, in parallel when there are many ------------------------------------------------
+
+
+class _Job:
+    __slots__ = ("school", "path", "previous")
+
+    def __init__(self, school: School, path: Path, previous: dict[str, Filled] | None) -> None:
+        self.school, self.path, self.previous = school, path, previous
+
+
+def _write_chunk(
+    fw: Framework, jobs: list[_Job], round_label: str | None, created: dt.datetime
+) -> list[Path]:
+    return [
+        write_workbook(
+            fw,
+            job.path,
+            school=job.school,
+            round_label=round_label,
+            previous=job.previous,
+            created=created,
+        )
+        for job in jobs
+    ]
+
+
+def _run(
+    fw: Framework, jobs: list[_Job], round_label: str | None, progress: Progress | None
+) -> list[Path]:
+    created = dt.datetime.now().replace(microsecond=0)
+    total = len(jobs)
+    workers = min(os.cpu_count() or 1, math.ceil(total / CHUNK))
+    if total < PARALLEL_FROM or workers < 2:
+        paths = []
+        for i, job in enumerate(jobs, start=1):
+            paths.extend(_write_chunk(fw, [job], round_label, created))
+            if progress:
+                progress(i, total)
+        return paths
+    chunks = [jobs[i : i + CHUNK] for i in range(0, total, CHUNK)]
+    done = 0
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_write_chunk, fw, c, round_label, created): c for c in chunks}
+        for future in as_completed(futures):
+            future.result()  # re-raises a worker's error here
+            done += len(futures[future])
+            if progress:
+                progress(done, total)
+    return [job.path for job in jobs]
+
+
+# --- previous round (issue 8) -----------------------------------------------------------------
+
+
+def read_previous(
+    previous_out: Path, fw: Framework, round_label: str | None
+) -> dict[str, dict[str, Filled]]:
+    """Each school's answers from an earlier ingest OUT: {urn (casefolded): {code: Filled}}.
+
+    Rows of the round being generated are ignored (re-running a round must not show its own
+    answers as "previous"). Where OUT holds several earlier rounds for a school, the latest round
+    label in natural order (2025-2 before 2025-10) is shown.
+    """
+    rows = _responses(previous_out)
+    latest: dict[str, str] = {}
+    mine = []
+    for row in rows:
+        if row["framework"] != fw.id or (round_label and row["round"] == round_label):
+            continue
+        urn = row["school_urn"].strip().casefold()
+        if not urn:
+            continue
+        mine.append((urn, row))
+        if urn not in latest or _natural(row["round"]) > _natural(latest[urn]):
+            latest[urn] = row["round"]
+    out: dict[str, dict[str, Filled]] = {}
+    for urn, row in mine:
+        if row["round"] == latest[urn]:
+            level = row["level"].strip() or None
+            filled = Filled(level, row["evidence"], row.get("next_steps", "") or "")
+            out.setdefault(urn, {})[row["aspect_code"]] = filled
+    return out
+
+
+def _natural(label: str) -> list[tuple[int, int | str]]:
+    return [(0, int(p)) if p.isdigit() else (1, p.casefold()) for p in re.split(r"(\d+)", label)]
+
+
+def _responses(previous_out: Path) -> list[dict[str, str]]:
+    path = previous_out / "responses.csv"
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in PREVIOUS_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise SheetreviewError(
+                    f"{path}: has no column {', '.join(missing)}; "
+                    "give the OUT folder of an earlier 'sheetreview ingest'"
+                )
+            return [{k: v or "" for k, v in row.items() if k is not None} for row in reader]
+    except FileNotFoundError:
+        raise SheetreviewError(
+            f"{previous_out}: has no responses.csv; give the OUT folder of an earlier "
+            "'sheetreview ingest'"
+        ) from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise SheetreviewError(f"{path}: cannot be read ({exc})") from None
