@@ -63,7 +63,9 @@ def gnumeric_convert(src: Path, target: Path, timeout: int = 120) -> Path:
     return target
 
 
-def libreoffice_convert_many(srcs: list[Path], out_dir: Path, to: str, timeout: int = 600) -> list[Path]:
+def libreoffice_convert_many(
+    srcs: list[Path], out_dir: Path, to: str, timeout: int = 600
+) -> list[Path]:
     """Convert several files in one LibreOffice start-up (start-up is most of a conversion's 2 s)."""
     srcs = [Path(s) for s in srcs]
     if not srcs:
@@ -87,5 +89,7 @@ def libreoffice_convert_many(srcs: list[Path], out_dir: Path, to: str, timeout: 
     targets = [out_dir / (s.stem + "." + to) for s in srcs]
     missing = [t for t in targets if not t.exists()]
     if proc.returncode != 0 or missing:
-        raise OfficeError(f"LibreOffice could not convert {len(missing)} file(s) to {to}: {proc.stderr.strip()[:500]}")
+        raise OfficeError(
+            f"LibreOffice could not convert {len(missing)} file(s) to {to}: {proc.stderr.strip()[:500]}"
+        )
     return targets
