@@ -30,11 +30,41 @@ SEED = 20261125
 ROUNDS = ("2025-autumn", "2026-autumn")
 
 PLACES = [
-    "Oakfield", "Riverside", "Hillcrest", "Meadowbank", "Ashdown", "Brookside", "Castleford",
-    "Elmhurst", "Fairview", "Greenway", "Harbour", "Kingsmead", "Larkrise", "Millbrook",
-    "Northgate", "Orchard", "Parkside", "Queensway", "Redwood", "Southfields", "Thornbury",
-    "Upton", "Valley", "Westbury", "Willowdene", "Yewtree", "Beacon", "Cedar", "Dovecote",
-    "Foxhill", "Glebe", "Hawthorn", "Ivybridge", "Juniper", "Kestrel",
+    "Oakfield",
+    "Riverside",
+    "Hillcrest",
+    "Meadowbank",
+    "Ashdown",
+    "Brookside",
+    "Castleford",
+    "Elmhurst",
+    "Fairview",
+    "Greenway",
+    "Harbour",
+    "Kingsmead",
+    "Larkrise",
+    "Millbrook",
+    "Northgate",
+    "Orchard",
+    "Parkside",
+    "Queensway",
+    "Redwood",
+    "Southfields",
+    "Thornbury",
+    "Upton",
+    "Valley",
+    "Westbury",
+    "Willowdene",
+    "Yewtree",
+    "Beacon",
+    "Cedar",
+    "Dovecote",
+    "Foxhill",
+    "Glebe",
+    "Hawthorn",
+    "Ivybridge",
+    "Juniper",
+    "Kestrel",
 ]
 SAINTS = ["St Mary's", "St John's", "St Peter's", "St Anne's", "Holy Trinity", "St Michael's"]
 LAS = ("Northshire", "Eastborough")
@@ -77,7 +107,9 @@ def make_schools(rng: random.Random) -> list[School]:
                 names.add(name)
                 break
         trust = TRUSTS[i % 2] if i % 5 in (0, 1) else ""
-        schools.append(School(str(urn), name, LAS[i % 2], trust, "secondary" if secondary else "primary"))
+        schools.append(
+            School(str(urn), name, LAS[i % 2], trust, "secondary" if secondary else "primary")
+        )
     return schools
 
 
@@ -85,19 +117,32 @@ def sentence(rng: random.Random, templates: list[str], topic: str) -> str:
     """Two or three sentences, about 300 characters, like a school's own notes."""
     parts = []
     for template in rng.sample(templates, 2 + (rng.random() < 0.5)):
-        parts.append(template.format(month=rng.choice(MONTHS), pct=rng.randrange(45, 96), topic=topic, committee=rng.choice(COMMITTEES)))
+        parts.append(
+            template.format(
+                month=rng.choice(MONTHS),
+                pct=rng.randrange(45, 96),
+                topic=topic,
+                committee=rng.choice(COMMITTEES),
+            )
+        )
     return " ".join(parts)
 
 
-def judgements(rng: random.Random, fw: Framework, strength: float, difficulty: dict[str, float], lift: float) -> dict[str, Filled]:
+def judgements(
+    rng: random.Random, fw: Framework, strength: float, difficulty: dict[str, float], lift: float
+) -> dict[str, Filled]:
     """Levels from a school's strength and an aspect's difficulty: schools differ, aspects differ."""
     n = fw.level_count
     out = {}
     for aspect in fw.aspects:
-        latent = (n + 1) / 2 - 0.2 + 0.9 * strength - difficulty[aspect.code] + lift + rng.gauss(0, 0.55)
+        latent = (
+            (n + 1) / 2 - 0.2 + 0.9 * strength - difficulty[aspect.code] + lift + rng.gauss(0, 0.55)
+        )
         rank = min(n, max(1, round(latent)))
         topic = aspect.title.split(":")[-1].strip().lower()
-        out[aspect.code] = Filled(fw.level(rank).label, sentence(rng, EVIDENCE, topic), sentence(rng, NEXT_STEPS, topic))
+        out[aspect.code] = Filled(
+            fw.level(rank).label, sentence(rng, EVIDENCE, topic), sentence(rng, NEXT_STEPS, topic)
+        )
     return out
 
 
@@ -113,7 +158,9 @@ def file_name(rng: random.Random, school: School, fw_id: str) -> str:
 
 def write_return(fw, path, school, round_label, filled, date):
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_workbook(fw, path, school=school, round_label=round_label, filled=filled, assessment_date=date)
+    write_workbook(
+        fw, path, school=school, round_label=round_label, filled=filled, assessment_date=date
+    )
     return path
 
 
@@ -144,7 +191,14 @@ def build(out: Path) -> None:
         for school in cohort:
             filled = judgements(rng, fw, strength[school.urn], difficulty, lift)
             date = dt.date(year, 10, 1) + dt.timedelta(days=rng.randrange(0, 50))
-            path = write_return(fw, returns / round_label / fw_id / file_name(rng, school, fw_id), school, round_label, filled, date)
+            path = write_return(
+                fw,
+                returns / round_label / fw_id / file_name(rng, school, fw_id),
+                school,
+                round_label,
+                filled,
+                date,
+            )
             roll = rng.random()
             if roll < 0.12:
                 to_libreoffice.append(path)
@@ -169,7 +223,9 @@ def resave(paths: list[Path], to: str) -> None:
                 p.unlink()
 
 
-def add_everyday_problems(rng: random.Random, out: Path, schools: list[School], strength: dict[str, float]) -> None:
+def add_everyday_problems(
+    rng: random.Random, out: Path, schools: list[School], strength: dict[str, float]
+) -> None:
     fw = builtin("edtech-srf")
     difficulty = {a.code: 0.0 for a in fw.aspects}
     inbox = out / "returns" / ROUNDS[1] / "inbox"
@@ -181,30 +237,56 @@ def add_everyday_problems(rng: random.Random, out: Path, schools: list[School], 
     filled[codes[2]] = Filled(" level 3 ", filled[codes[2]].evidence, filled[codes[2]].next_steps)
     filled[codes[5]] = Filled("Levle 2", filled[codes[5]].evidence, filled[codes[5]].next_steps)
     filled[codes[9]] = Filled(None, "", "")
-    write_return(fw, inbox / f"{s.urn} self-review (typed levels).xlsx", s, ROUNDS[1], filled, dt.date(2026, 11, 2))
+    write_return(
+        fw,
+        inbox / f"{s.urn} self-review (typed levels).xlsx",
+        s,
+        ROUNDS[1],
+        filled,
+        dt.date(2026, 11, 2),
+    )
 
     # A resubmission: the later assessment date wins; the first is superseded.
     s = schools[41]
     first = judgements(rng, fw, strength[s.urn], difficulty, 0.2)
-    write_return(fw, inbox / f"{s.urn} self review v1.xlsx", s, ROUNDS[1], first, dt.date(2026, 10, 6))
+    write_return(
+        fw, inbox / f"{s.urn} self review v1.xlsx", s, ROUNDS[1], first, dt.date(2026, 10, 6)
+    )
     second = judgements(rng, fw, strength[s.urn], difficulty, 0.5)
-    write_return(fw, inbox / f"{s.urn} self review v2 CORRECTED.xlsx", s, ROUNDS[1], second, dt.date(2026, 10, 20))
+    write_return(
+        fw,
+        inbox / f"{s.urn} self review v2 CORRECTED.xlsx",
+        s,
+        ROUNDS[1],
+        second,
+        dt.date(2026, 10, 20),
+    )
 
     # A legacy .xls (saved by Gnumeric as Excel 97-2003).
     s = schools[42]
     with tempfile.TemporaryDirectory() as tmp:
-        src = write_return(fw, Path(tmp) / "r.xlsx", s, ROUNDS[1], judgements(rng, fw, strength[s.urn], difficulty, 0.4), dt.date(2026, 10, 9))
+        src = write_return(
+            fw,
+            Path(tmp) / "r.xlsx",
+            s,
+            ROUNDS[1],
+            judgements(rng, fw, strength[s.urn], difficulty, 0.4),
+            dt.date(2026, 10, 9),
+        )
         gnumeric_convert(src, inbox / f"{s.urn} self review (old Excel).xls")
 
     # A password-protected workbook (an encrypted OOXML file from calamine's test files, MIT).
-    protected = ROOT / "tests" / "data" / "pass_protected.xlsx"
+    protected = ROOT.parent / "shared" / "corpus" / "foreign" / "pass_protected.xlsx"
     shutil.copyfile(protected, inbox / f"{schools[43].urn} self review PASSWORD.xlsx")
 
     # Office's lock file for a workbook someone still had open, and what else lands in an inbox.
-    (inbox / f"~${schools[44].urn} self review.xlsx").write_bytes(b"\x0bJ Smith      " + b"\x00" * 40)
+    (inbox / f"~${schools[44].urn} self review.xlsx").write_bytes(
+        b"\x0bJ Smith      " + b"\x00" * 40
+    )
     (inbox / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 60)
     (inbox / "covering letter.txt").write_text(
-        "Dear colleague,\nPlease find our self-review attached.\nKind regards,\nOffice manager\n", encoding="utf-8"
+        "Dear colleague,\nPlease find our self-review attached.\nKind regards,\nOffice manager\n",
+        encoding="utf-8",
     )
 
 
