@@ -60,6 +60,10 @@ CATALOGUE: dict[str, Entry] = {
         ERROR,
         "is an Excel Binary Workbook (.xlsb). Ask the school to save it as an Excel Workbook (.xlsx) and resend.",
     ),
+    "numbers-file": Entry(
+        ERROR,
+        "is an Apple Numbers file. Ask the school to export it as Excel (File > Export To > Excel) and resend the .xlsx.",
+    ),
     "not-a-return": Entry(
         ERROR,
         "is a spreadsheet but not a sheetreview return ({detail}). Send the school its workbook from 'sheetreview generate' to fill in.",
@@ -89,6 +93,9 @@ CATALOGUE: dict[str, Entry] = {
     "unknown-level": Entry(
         ERROR, "'{value}' is not one of the levels. Choose {choices} from the list."
     ),
+    "ambiguous-level": Entry(
+        ERROR, "'{value}' could mean more than one level. Choose {choices} from the list."
+    ),
     "blank-level": Entry(
         WARNING,
         "no level chosen for aspect {aspect}. Choose one from the list, or leave it blank if the school has not judged it yet.",
@@ -103,7 +110,7 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "content-outside": Entry(
         WARNING,
-        "has content outside the part of the sheet a return uses (up to {limit}); it was ignored. Delete it if it was meant to be part of the return.",
+        "there is content outside the part of the sheet a return uses (up to {limit}); it was ignored. Delete it if it was meant to be part of the return.",
     ),
     "round-conflict": Entry(
         WARNING,

@@ -1,0 +1,640 @@
+"""A folder of returns -> responses.csv, files.csv and problems.csv in OUT.
+
+Every file under DIR is accounted for: read, rejected or skipped, each with its reason, because
+the officer's question is "which schools are done, and what must each fix?". Reading is spread
+over processes (one file's work is small: a pool reads files in chunks, so no file pays for a
+process start) and remembered in a ledger, so a re-run reads only new or changed files and
+writes exactly what a clean run would. Outputs are replaced atomically: an interrupted run leaves
+the previous outputs whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import signal
+import stat
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sheetreview import __version__, layout
+from sheetreview.errors import SheetreviewError
+from sheetreview.framework import Framework, from_dict, registry
+from sheetreview.judgements import Judged, judge
+from sheetreview.ledger import FILE_NAME as LEDGER_NAME
+from sheetreview.ledger import Ledger, StatKey, stat_key
+from sheetreview.problems import CATALOGUE, ERROR, Problem, problem
+from sheetreview.returns import read_return
+from sheetreview.sniff import MAX_FILE_BYTES, Finding, by_name
+
+# Bump when reading changes what a file gives, so ledgers of older runs are not reused.
+READER_VERSION = "4"
+
+RESPONSES_COLUMNS = [
+    "round", "framework", "framework_version", "school_urn", "school_name", "aspect_code",
+    "aspect_title", "level", "level_rank", "level_count", "evidence", "next_steps",
+    "source_file", "source_sheet", "source_cell", "assessment_date",
+]  # fmt: skip
+FILES_COLUMNS = [
+    "file", "sha256", "bytes", "status", "framework", "school_urn", "school_name",
+    "aspects_answered", "aspects_total", "problems", "reason", "round", "assessment_date",
+]  # fmt: skip
+PROBLEMS_COLUMNS = ["file", "sheet", "cell", "code", "severity", "message"]
+OUTPUTS = ("responses.csv", "files.csv", "problems.csv")
+STATUSES = ("accepted", "accepted_with_problems", "rejected", "superseded", "skipped")
+_READ_STATUSES = ("accepted", "accepted_with_problems")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IngestSummary:
+    """What a run did, in numbers; `lines()` is what the CLI prints."""
+
+    out_dir: Path
+    counts: Counter[str] = field(default_factory=Counter)
+    problems: int = 0
+    errors: int = 0
+    read_now: int = 0
+    reused: int = 0
+
+    @property
+    def files(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def accepted(self) -> int:
+        return self.counts["accepted"]
+
+    @property
+    def accepted_with_problems(self) -> int:
+        return self.counts["accepted_with_problems"]
+
+    @property
+    def rejected(self) -> int:
+        return self.counts["rejected"]
+
+    @property
+    def superseded(self) -> int:
+        return self.counts["superseded"]
+
+    @property
+    def skipped(self) -> int:
+        return self.counts["skipped"]
+
+    def lines(self) -> list[str]:
+        parts = ", ".join(f"{self.counts[s]} {s.replace('_', ' ')}" for s in STATUSES)
+        out = [
+            f"Read {self.files} files: {parts}. {self.problems} problems ({self.errors} errors). "
+            f"Outputs in {self.out_dir}{os.sep}."
+        ]
+        if self.reused:
+            out.append(f"{self.reused} unchanged files were not read again (see the ledger).")
+        return out
+
+
+@dataclass
+class _Entry:
+    """One file found under DIR."""
+
+    relpath: str
+    path: str
+    key: StatKey | None = None
+    mtime_ns: int = 0
+    size: int = 0
+    sha256: str = ""
+    outcome: dict[str, Any] | None = None
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def ingest(
+    in_dir: Path,
+    out_dir: Path,
+    *,
+    round_label: str | None = None,
+    jobs: int | None = None,
+    framework_files: Sequence[str | Path] = (),
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Read every file under `in_dir` and write the outputs into `out_dir`.
+
+    Raises SheetreviewError only when the run cannot go on (no DIR, OUT not writable, a bad
+    framework file); a bad return is a row in files.csv and problems.csv, never an exception.
+    """
+    in_dir, out_dir = Path(in_dir), Path(out_dir)
+    frameworks = registry(framework_files)
+    _check_dirs(in_dir, out_dir)
+    entries = _walk(in_dir, out_dir)
+    summary = IngestSummary(out_dir)
+    with Ledger(out_dir, _context(frameworks)) as ledger:
+        todo = _reuse(entries, ledger, summary)
+        report = _progress_counter(progress, len(entries), len(entries) - len(todo))
+        if todo:
+            _read_all(todo, frameworks, jobs or os.cpu_count() or 1, ledger, report)
+        summary.read_now = sum(1 for e in todo if e.outcome is not None)
+        ledger.forget_paths_except({e.relpath for e in entries})
+    _write_outputs(entries, frameworks, round_label or "", out_dir, summary)
+    return summary
+
+
+def _check_dirs(in_dir: Path, out_dir: Path) -> None:
+    if not in_dir.is_dir():
+        raise SheetreviewError(f"{in_dir}: no such folder; give the folder the returns are in")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise SheetreviewError(
+            f"{out_dir}: cannot write the outputs there ({reason}); choose another folder with -o"
+        ) from None
+
+
+def _context(frameworks: dict[str, Framework]) -> str:
+    """What a file's result depends on besides its bytes."""
+    known = sorted((fw.id, fw.version, fw.content_hash) for fw in frameworks.values())
+    # Messages are stored rendered: new wording must not be hidden behind old results.
+    wording = sorted((code, e.severity, e.template) for code, e in CATALOGUE.items())
+    limits = [layout.MAX_RETURN_ROWS, layout.MAX_RETURN_COLS]
+    parts = [READER_VERSION, __version__, limits, known, wording]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+
+
+def _walk(in_dir: Path, out_dir: Path) -> list[_Entry]:
+    """Every file under DIR, sorted by path; OUT is left out when it lies inside DIR."""
+    root = os.path.abspath(in_dir)
+    out = os.path.abspath(out_dir)
+    entries = []
+
+    def unlistable(exc: OSError) -> None:  # a folder that cannot be listed is accounted for too
+        rel = os.path.relpath(exc.filename or root, root).replace(os.sep, "/") + "/"
+        entry = _Entry(_printable(rel), exc.filename or root)
+        entry.outcome = _finding_outcome(Finding("unreadable", {"detail": _os_detail(exc)}))
+        entries.append(entry)
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable):
+        dirnames[:] = sorted(d for d in dirnames if os.path.join(dirpath, d) != out)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if dirpath == out and _is_output(name):
+                continue
+            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            entries.append(_Entry(_printable(rel), path))
+    entries.sort(key=lambda e: e.relpath)
+    return entries
+
+
+def _printable(name: str) -> str:
+    """A name that is not valid UTF-8 (made on another system) shown with its odd bytes as
+    escapes, so the outputs and the ledger can hold it; the file is still read by its path."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _is_output(name: str) -> bool:
+    return name in OUTPUTS or name.startswith((LEDGER_NAME, ".sheetreview-"))
+
+
+def _reuse(entries: list[_Entry], ledger: Ledger, summary: IngestSummary) -> list[_Entry]:
+    """Settle what needs no reading (lock and system files, unchanged files); the rest to read."""
+    known = ledger.known()
+    todo: list[_Entry] = []
+    wanted: dict[str, list[_Entry]] = {}
+    for e in entries:
+        if e.outcome is not None:
+            continue
+        skip = by_name(e.relpath)
+        try:
+            st = os.stat(e.path)
+        except OSError as exc:
+            e.outcome = _finding_outcome(Finding("unreadable", {"detail": _os_detail(exc)}))
+            continue
+        e.mtime_ns, e.size = st.st_mtime_ns, st.st_size
+        if skip is not None:
+            e.outcome = _finding_outcome(skip)
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            e.outcome = _finding_outcome(Finding("not-a-spreadsheet", {"kind": "a special file"}))
+            continue
+        e.key = stat_key(st)
+        seen = known.get(e.relpath)
+        if seen is not None and seen[0] == e.key:
+            wanted.setdefault(seen[1], []).append(e)
+        else:
+            todo.append(e)
+    found = ledger.results(wanted)
+    for sha, group in wanted.items():
+        result = found.get(sha)
+        for e in group:
+            if result is None:
+                todo.append(e)
+                continue
+            e.sha256, e.outcome = sha, unpack(result)
+            summary.reused += 1
+    todo.sort(key=lambda e: e.relpath)
+    return todo
+
+
+def _progress_counter(progress: Progress | None, total: int, done: int) -> Callable[[int], None]:
+    state = {"done": done}
+    if progress is not None:
+        progress(done, total)
+
+    def advance(n: int) -> None:
+        state["done"] += n
+        if progress is not None:
+            progress(state["done"], total)
+
+    return advance
+
+
+# --- reading, in worker processes -------------------------------------------------------------
+
+_FRAMEWORKS: dict[str, Framework] = {}
+
+
+def _init_worker(definitions: list[dict[str, Any]]) -> None:
+    # Ctrl-C is the parent's to handle: it commits the ledger and stops the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _FRAMEWORKS.clear()
+    _FRAMEWORKS.update({d["id"]: from_dict(d) for d in definitions})
+
+
+def _read_chunk(items: list[tuple[int, str, str]]) -> list[tuple[int, str, int, bytes]]:
+    return [(i, *read_file(path, rel, _FRAMEWORKS)) for i, path, rel in items]
+
+
+def read_file(path: str, relpath: str, frameworks: dict[str, Framework]) -> tuple[str, int, bytes]:
+    """(sha256, bytes, packed outcome) for one file; sha256 is "" when it could not be read."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+            digest = hashlib.sha256(data)
+            size = len(data)
+            if size > MAX_FILE_BYTES:
+                size += _hash_rest(fh, digest)
+    except OSError as exc:
+        outcome = _finding_outcome(Finding("unreadable", {"detail": _os_detail(exc)}))
+        return "", 0, pack(outcome)
+    if size > MAX_FILE_BYTES:
+        finding = Finding("oversized", {"detail": f"{size / 1_000_000:.0f} MB"})
+        return digest.hexdigest(), size, pack(_finding_outcome(finding))
+    return digest.hexdigest(), size, pack(read_outcome(relpath, data, frameworks))
+
+
+def pack(outcome: dict[str, Any]) -> bytes:
+    """An outcome as the ledger keeps it and the readers send it: a line of JSON, then the
+    rendered response lines as they are, so the writing process need not parse them."""
+    header = {k: v for k, v in outcome.items() if k != "lines"}
+    head = json.dumps(header, ensure_ascii=False).encode("utf-8")
+    return head + b"\n" + outcome.get("lines", "").encode("utf-8")
+
+
+def unpack(blob: bytes) -> dict[str, Any]:
+    """The outcome again; its "lines" stay UTF-8 bytes, ready to be written."""
+    head, _, lines = blob.partition(b"\n")
+    outcome = json.loads(head)
+    outcome["lines"] = lines
+    return outcome
+
+
+def _hash_rest(fh: io.BufferedReader, digest: Any) -> int:
+    n = 0
+    while chunk := fh.read(1 << 20):
+        digest.update(chunk)
+        n += len(chunk)
+    return n
+
+
+def _os_detail(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "it disappeared from the folder during the run"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return exc.strerror or type(exc).__name__
+
+
+def read_outcome(relpath: str, data: bytes, frameworks: dict[str, Framework]) -> dict[str, Any]:
+    """What one file's bytes give: a JSON-ready record that does not depend on its path."""
+    try:
+        raw = read_return(relpath, data, frameworks)
+        if raw.finding is not None:
+            return _finding_outcome(raw.finding)
+        judged = judge(raw)
+    except Exception as exc:  # a bug of ours must not stop the run: the file says so
+        detail = f"sheetreview failed on it ({type(exc).__name__}); please report this"
+        return _finding_outcome(Finding("damaged", {"detail": detail}))
+    fw = raw.framework
+    assert fw is not None
+    round_where = raw.start.get("round")
+    date = judged.assessment_date.isoformat() if judged.assessment_date else ""
+    return {
+        "status": "read",
+        "framework": fw.id,
+        "framework_version": fw.version,
+        "level_count": fw.level_count,
+        "aspects_total": len(fw.aspects),
+        "school_urn": judged.school_urn,
+        "school_name": judged.school_name,
+        "round": judged.round,
+        "round_where": [round_where.sheet, round_where.cell] if round_where else ["", ""],
+        "assessment_date": date,
+        "problems": [[p.sheet, p.cell, p.code, p.severity, p.message] for p in judged.problems],
+        "answered": len(judged.judgements),
+        "lines": _render_lines(judged, fw.level_count, date),
+    }
+
+
+# responses.csv is rendered in the reader processes, not in the one process that writes it:
+# quoting long evidence is the costliest part of the output. A line's path-dependent parts (the
+# round, school and framework columns, and the source file) are left as these two markers and
+# filled in when the file is written; a return's text never holds them (control characters are
+# removed from it).
+HEAD_MARK, SOURCE_MARK = "\x01", "\x02"
+
+
+def _render_lines(judged: Judged, level_count: int, date: str) -> str:
+    lines = []
+    for j in judged.judgements:
+        middle = csv_line(
+            [j.aspect_code, j.aspect_title, j.level, j.level_rank, level_count, j.evidence,
+             j.next_steps]
+        )  # fmt: skip
+        tail = csv_line([j.source_sheet, j.source_cell, date])
+        if HEAD_MARK in middle or SOURCE_MARK in middle:  # a framework's own text could
+            middle = _unmarked(middle)
+        if HEAD_MARK in tail or SOURCE_MARK in tail:
+            tail = _unmarked(tail)
+        lines.append(f"{HEAD_MARK}{middle},{SOURCE_MARK},{tail}\n")
+    return "".join(lines)
+
+
+def _unmarked(text: str) -> str:
+    return text.replace(HEAD_MARK, "").replace(SOURCE_MARK, "")
+
+
+def csv_field(value: object) -> str:
+    """One CSV field, quoted as the csv module's QUOTE_MINIMAL does."""
+    text = value if isinstance(value, str) else str(value)
+    if '"' in text or "," in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_line(values: Iterable[object]) -> str:
+    return ",".join(csv_field(v) for v in values)
+
+
+def _finding_outcome(finding: Finding) -> dict[str, Any]:
+    p = problem(finding.code, "", **finding.fields)
+    status = "skipped" if finding.code in _SKIP_CODES else "rejected"
+    return {"status": status, "problems": [[p.sheet, p.cell, p.code, p.severity, p.message]]}
+
+
+_SKIP_CODES = {"lock-file", "system-file", "not-a-spreadsheet"}
+
+
+# --- the pool ---------------------------------------------------------------------------------
+
+
+def _read_all(
+    todo: list[_Entry],
+    frameworks: dict[str, Framework],
+    jobs: int,
+    ledger: Ledger,
+    advance: Callable[[int], None],
+) -> None:
+    """Read `todo` in a process pool. A reader that dies (a library crash on a hostile file)
+    breaks the pool; the files it held are then read one at a time, and the one that kills
+    its reader again is rejected as damaged."""
+    definitions = [fw.to_dict() for fw in frameworks.values()]
+    jobs = max(1, min(jobs, len(todo)))
+    size = max(1, min(64, len(todo) // (jobs * 8)))
+    batches = [list(range(i, min(i + size, len(todo)))) for i in range(0, len(todo), size)]
+
+    def accept(results: Iterable[tuple[int, str, int, bytes]]) -> None:
+        n = 0
+        for i, sha, nbytes, blob in results:
+            e = todo[i]
+            e.sha256, e.outcome = sha, unpack(blob)
+            e.size = nbytes or e.size
+            if sha:  # an unreadable file is tried again next run
+                ledger.record(e.relpath, e.key, sha, blob)
+            n += 1
+        advance(n)
+
+    failed = _run_batches(todo, batches, definitions, jobs, accept)
+    for i in failed:
+        _read_alone(todo, i, definitions, accept)
+
+
+def _items(todo: list[_Entry], batch: list[int]) -> list[tuple[int, str, str]]:
+    return [(i, todo[i].path, todo[i].relpath) for i in batch]
+
+
+def _run_batches(
+    todo: list[_Entry],
+    batches: list[list[int]],
+    definitions: list[dict[str, Any]],
+    jobs: int,
+    accept: Callable[[Iterable[tuple[int, str, int, bytes]]], None],
+) -> list[int]:
+    failed: list[int] = []
+    pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(definitions,))
+    try:
+        futures = {pool.submit(_read_chunk, _items(todo, b)): b for b in batches}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                try:
+                    accept(fut.result())
+                except BrokenProcessPool:
+                    failed.extend(futures[fut])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return sorted(failed)
+
+
+def _read_alone(
+    todo: list[_Entry],
+    i: int,
+    definitions: list[dict[str, Any]],
+    accept: Callable[[Iterable[tuple[int, str, int, bytes]]], None],
+) -> None:
+    pool = ProcessPoolExecutor(1, initializer=_init_worker, initargs=(definitions,))
+    try:
+        accept(pool.submit(_read_chunk, _items(todo, [i])).result())
+    except BrokenProcessPool:
+        finding = Finding("damaged", {"detail": "reading it crashed the spreadsheet reader"})
+        todo[i].outcome = _finding_outcome(finding)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- assembling the outputs -------------------------------------------------------------------
+
+
+@dataclass
+class _Result:
+    entry: _Entry
+    status: str
+    problems: list[Problem]
+    round: str = ""
+    school_key: str = ""
+    winner: str = ""
+
+
+def _results(entries: list[_Entry], round_label: str) -> list[_Result]:
+    out = []
+    for e in entries:
+        o = e.outcome or _finding_outcome(Finding("unreadable", {"detail": "it was not read"}))
+        e.outcome = o
+        probs = [Problem(e.relpath, *p) for p in o["problems"]]
+        if o["status"] != "read":
+            out.append(_Result(e, o["status"], probs))
+            continue
+        rnd = o["round"]
+        if not rnd:
+            rnd = round_label
+        elif round_label and rnd != round_label:
+            sheet, cell = o["round_where"]
+            probs.append(
+                problem("round-conflict", e.relpath, sheet, cell, found=rnd, given=round_label)
+            )
+        school = o["school_urn"] or (
+            o["school_name"].casefold() and "name:" + o["school_name"].casefold()
+        )
+        key = f"{o['framework']}\x00{rnd}\x00{school}" if school else ""
+        status = "accepted_with_problems" if probs else "accepted"
+        out.append(_Result(e, status, probs, rnd, key))
+    _supersede(out)
+    return out
+
+
+def _supersede(results: list[_Result]) -> None:
+    """Several returns of one school, framework and round: the latest assessment date wins, then
+    the latest modification time, then the path that sorts last; the others are superseded."""
+    groups: dict[str, list[_Result]] = {}
+    for r in results:
+        if r.status in _READ_STATUSES and r.school_key:
+            groups.setdefault(r.school_key, []).append(r)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        winner = max(group, key=_recency)
+        for r in group:
+            if r is not winner:
+                r.status = "superseded"
+                r.winner = winner.entry.relpath
+                r.problems = [problem("superseded", r.entry.relpath, winner=r.winner)]
+
+
+def _recency(r: _Result) -> tuple[str, int, str]:
+    o = r.entry.outcome or {}
+    return (o.get("assessment_date") or "", r.entry.mtime_ns, r.entry.relpath)
+
+
+def _write_outputs(
+    entries: list[_Entry],
+    frameworks: dict[str, Framework],
+    round_label: str,
+    out_dir: Path,
+    summary: IngestSummary,
+) -> None:
+    results = _results(entries, round_label)
+    files_rows, problem_rows = [], []
+    used: set[str] = set()
+    for r in results:
+        summary.counts[r.status] += 1
+        files_rows.append(_file_row(r))
+        for p in r.problems:
+            problem_rows.append([p.file, p.sheet, p.cell, p.code, p.severity, p.message])
+            summary.problems += 1
+            summary.errors += p.severity == ERROR
+        if r.status in _READ_STATUSES:
+            used.add(r.entry.outcome["framework"])  # type: ignore[index]
+    _write_frameworks(out_dir, [frameworks[f] for f in sorted(used) if f in frameworks])
+    # Streamed: 10,000 returns make about 150 MB of responses, never held whole in memory.
+    lines = (_response_lines(r) for r in results if r.status in _READ_STATUSES)
+    header = (csv_line(RESPONSES_COLUMNS) + "\n").encode("utf-8")
+    _write_atomic(out_dir / "responses.csv", [header], lines)
+    _write_csv(out_dir / "problems.csv", PROBLEMS_COLUMNS, problem_rows)
+    _write_csv(out_dir / "files.csv", FILES_COLUMNS, files_rows)
+
+
+def _file_row(r: _Result) -> list[Any]:
+    e, o = r.entry, r.entry.outcome or {}
+    if r.status == "accepted_with_problems":
+        errors = sum(1 for p in r.problems if p.severity == ERROR)
+        reason = f"{len(r.problems)} problem(s), {errors} error(s): see problems.csv"
+    elif r.status == "accepted":
+        reason = ""
+    else:
+        reason = r.problems[0].message if r.problems else ""
+    answered = o.get("answered", "") if o.get("status") == "read" else ""
+    return [
+        e.relpath, e.sha256, e.size, r.status, o.get("framework", ""), o.get("school_urn", ""),
+        o.get("school_name", ""), answered, o.get("aspects_total", ""), len(r.problems), reason,
+        r.round, o.get("assessment_date", ""),
+    ]  # fmt: skip
+
+
+def _response_lines(r: _Result) -> bytes:
+    o = r.entry.outcome or {}
+    head = csv_line(
+        [r.round, o["framework"], o["framework_version"], o["school_urn"], o["school_name"]]
+    )
+    lines: bytes = o["lines"]
+    lines = lines.replace(HEAD_MARK.encode(), head.encode("utf-8") + b",")
+    return lines.replace(SOURCE_MARK.encode(), csv_field(r.entry.relpath).encode("utf-8"))
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[list[Any]]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    _write_atomic(path, [buf.getvalue().encode("utf-8")])
+
+
+def _write_atomic(path: Path, *parts: Iterable[bytes]) -> None:
+    """Write to a temporary file beside `path`, then rename it: a reader sees the old file or
+    the new one, whole, even when the run is interrupted."""
+    fd, tmp = tempfile.mkstemp(prefix=".sheetreview-", suffix=".tmp", dir=path.parent)
+    try:
+        with open(fd, "wb", buffering=1 << 20) as fh:
+            for part in parts:
+                fh.writelines(part)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _write_frameworks(out_dir: Path, used: list[Framework]) -> None:
+    """Each framework of an accepted return, as JSON, so `report` needs no framework files."""
+    folder = out_dir / "frameworks"
+    folder.mkdir(exist_ok=True)
+    keep = set()
+    for fw in used:
+        name = f"{fw.id}.json"
+        keep.add(name)
+        text = json.dumps(fw.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        _write_atomic(folder / name, [text.encode("utf-8")])
+    for old in folder.glob("*.json"):
+        if old.name not in keep:
+            old.unlink()

@@ -1,0 +1,141 @@
+"""Shared fixtures: filled returns made by the project's own generator, and ways to damage them.
+
+Returns are written with `write_workbook(..., filled=...)`, exactly as a school's answers would
+sit in the workbook, so the tests read what ingest meets in real life. Helpers that rewrite a
+zip part let a test add one defect (a stray cell, a DOCTYPE, a lying size) to a good return.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from sheetreview.framework import builtin
+from sheetreview.schools import School
+from sheetreview.workbook import Filled, write_workbook
+
+DATA = Path(__file__).parent / "data"
+FOREIGN = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "foreign"
+
+
+def answers(framework_id: str, levels: Mapping[str, str | None] | None = None) -> dict[str, Filled]:
+    """Every aspect answered: the given levels, else the levels in turn; short evidence."""
+    fw = builtin(framework_id)
+    out = {}
+    for i, aspect in enumerate(fw.aspects):
+        level = fw.levels[i % fw.level_count].label
+        if levels is not None and aspect.code in levels:
+            level = levels[aspect.code]  # type: ignore[assignment]
+        out[aspect.code] = Filled(level, f"Evidence for {aspect.code}.", f"Next for {aspect.code}.")
+    return out
+
+
+def make_return(
+    path: Path,
+    framework_id: str = "edtech-srf",
+    *,
+    urn: str = "100001",
+    name: str = "Ash Primary",
+    round_label: str | None = "2026-autumn",
+    levels: Mapping[str, str | None] | None = None,
+    filled: Mapping[str, Filled] | None = None,
+    date: dt.date | None = dt.date(2026, 3, 14),
+) -> Path:
+    """A school's filled return, written by the workbook generator."""
+    fw = builtin(framework_id)
+    school = School(urn, name) if urn or name else None
+    return write_workbook(
+        fw,
+        path,
+        school=school,
+        round_label=round_label,
+        filled=filled if filled is not None else answers(framework_id, levels),
+        assessment_date=date,
+    )
+
+
+@pytest.fixture
+def a_return(tmp_path: Path) -> Callable[..., Path]:
+    """make_return into the test's folder: a_return("name.xlsx", urn=..., levels=...)."""
+
+    def make(name: str = "return.xlsx", framework_id: str = "edtech-srf", **kw: object) -> Path:
+        return make_return(tmp_path / name, framework_id, **kw)  # type: ignore[arg-type]
+
+    return make
+
+
+def rewrite_zip(
+    src: Path, dst: Path, parts: Mapping[str, bytes | Callable[[bytes], bytes] | None]
+) -> Path:
+    """Copy a zip package, replacing parts (bytes or a function of the old bytes) or dropping
+    them (None). A name not in the package is added."""
+    with zipfile.ZipFile(src) as zin:
+        infos = zin.infolist()
+        bodies = {i.filename: zin.read(i) for i in infos}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in infos:
+            change = parts.get(info.filename, bodies[info.filename])
+            if change is None:
+                continue
+            body = change(bodies[info.filename]) if callable(change) else change
+            zout.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED)
+        for name, body in parts.items():
+            if name not in bodies and isinstance(body, bytes):
+                zout.writestr(name, body)
+    dst.write_bytes(out.getvalue())
+    return dst
+
+
+def sheet_part(path: Path, sheet: str) -> str:
+    """The zip part of a named sheet in an xlsx written by xlsxwriter (sheets in order)."""
+    from python_calamine import CalamineWorkbook
+
+    names = CalamineWorkbook.from_path(str(path)).sheet_names
+    return f"xl/worksheets/sheet{names.index(sheet) + 1}.xml"
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def libreoffice_many(sources: list[Path], out_dir: Path, to: str) -> list[Path]:
+    """Save several files with LibreOffice in one start (a start costs about 2 s)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    filters = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "ods": "ods", "xls": "xls:MS Excel 97"}
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        cmd = [
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            filters[to],
+            "--outdir",
+            str(out_dir),
+            *map(str, sources),
+        ]
+        subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    targets = [out_dir / f"{src.stem}.{to}" for src in sources]
+    missing = [t for t in targets if not t.exists()]
+    if missing:
+        raise RuntimeError(f"LibreOffice did not write {missing}")
+    return targets
+
+
+def copy_data(name: str, folder: Path, as_name: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copyfile(DATA / name, folder / (as_name or name)))
