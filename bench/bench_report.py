@@ -1,0 +1,192 @@
+"""How long `report` takes on a large cohort, and the per-school charts in parallel.
+
+Synthesises an ingest OUT folder (responses.csv, files.csv, problems.csv, frameworks/) holding
+10,000 edtech-srf returns (21 aspects, every level chosen but a few, evidence and next steps of
+about 300 characters each, as in the SPEC's typical return), then times:
+
+1. build_report without the per-school charts (target: under 10 s);
+2. build_report on 200 schools with the per-school charts, drawn in parallel processes
+   (and, with --serial, the same in one process for comparison).
+
+Usage: python bench/bench_report.py [--returns 10000] [--schools 200] [--serial] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sheetreview.charts import cpu_count
+from sheetreview.framework import builtin
+
+WORDS = [
+    "staff",
+    "governors",
+    "pupils",
+    "vision",
+    "strategy",
+    "review",
+    "survey",
+    "evidence",
+    "training",
+    "devices",
+    "network",
+    "safeguarding",
+    "budget",
+    "policy",
+    "parents",
+    "leaders",
+    "monitoring",
+    "plan",
+    "curriculum",
+    "data",
+    "termly",
+    "shared",
+]
+
+
+def text(rng: np.random.Generator, n: int, length: int = 300) -> list[str]:
+    """n paragraphs of about `length` characters from a small vocabulary."""
+    words = rng.choice(WORDS, size=(n, length // 8))
+    return [" ".join(row)[:length].capitalize() + "." for row in words]
+
+
+def _unique(texts: np.ndarray) -> list[str]:
+    """Every text its own string, as in real returns (repeated ones would be shared in memory)."""
+    return [f"{t} ({i})" for i, t in enumerate(texts)]
+
+
+def synthesise(out: Path, returns: int, seed: int = 1) -> Path:
+    """An ingest OUT folder with `returns` edtech-srf returns."""
+    fw = builtin("edtech-srf")
+    rng = np.random.default_rng(seed)
+    codes = [a.code for a in fw.aspects]
+    n = returns * len(codes)
+    bias = rng.normal(0, 0.8, size=returns).repeat(len(codes))
+    ranks = np.clip(np.rint(2.5 + bias + rng.normal(0, 0.8, size=n)), 1, fw.level_count).astype(int)
+    blank = rng.random(n) < 0.02
+    labels = np.array([lv.label for lv in fw.levels])[ranks - 1]
+    urns = np.array([str(100000 + i) for i in range(returns)]).repeat(len(codes))
+    names = np.array([f"School {i:05d}" for i in range(returns)]).repeat(len(codes))
+    files = np.array([f"returns/{100000 + i}.xlsx" for i in range(returns)])
+    vocab_e, vocab_n = text(rng, 2000), text(rng, 2000)
+    responses = pd.DataFrame(
+        {
+            "round": "2026-autumn",
+            "framework": fw.id,
+            "framework_version": fw.version,
+            "school_urn": urns,
+            "school_name": names,
+            "aspect_code": np.tile(codes, returns),
+            "aspect_title": np.tile([a.title for a in fw.aspects], returns),
+            "level": np.where(blank, "", labels),
+            "level_rank": np.where(blank, "", ranks.astype(str)),
+            "level_count": str(fw.level_count),
+            "evidence": _unique(rng.choice(vocab_e, size=n)),
+            "next_steps": _unique(rng.choice(vocab_n, size=n)),
+            "source_file": files.repeat(len(codes)),
+            "source_sheet": "Review",
+            "source_cell": np.tile([f"E{r}" for r in range(5, 5 + len(codes))], returns),
+        }
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    responses.to_csv(out / "responses.csv", index=False)
+    answered = (~blank).reshape(returns, len(codes)).sum(axis=1)
+    pd.DataFrame(
+        {
+            "file": files,
+            "sha256": "0" * 64,
+            "bytes": "40000",
+            "status": np.where(answered < len(codes), "accepted_with_problems", "accepted"),
+            "framework": fw.id,
+            "school_urn": urns[:: len(codes)],
+            "school_name": names[:: len(codes)],
+            "aspects_answered": answered,
+            "aspects_total": len(codes),
+            "problems": len(codes) - answered,
+            "reason": "",
+        }
+    ).to_csv(out / "files.csv", index=False)
+    rows, cols = np.nonzero(blank.reshape(returns, len(codes)))
+    pd.DataFrame(
+        {
+            "file": files[rows],
+            "sheet": "Review",
+            "cell": [f"E{5 + c}" for c in cols],
+            "code": "blank-level",
+            "severity": "warning",
+            "message": "No level chosen for this aspect: choose one from the list.",
+        }
+    ).to_csv(out / "problems.csv", index=False)
+    (out / "frameworks").mkdir(exist_ok=True)
+    (out / "frameworks" / f"{fw.id}.json").write_text(json.dumps(fw.to_dict()), encoding="utf-8")
+    return out
+
+
+def timed(label: str, out: Path, **kwargs: object) -> float:
+    """Run build_report in a fresh process, so its peak memory is its own."""
+    code = (
+        "import json, sys, time; from pathlib import Path; "
+        "from sheetreview.report import build_report; "
+        "t = time.perf_counter(); s = build_report(Path(sys.argv[1]), **json.loads(sys.argv[2])); "
+        "print(json.dumps([time.perf_counter() - t, s.schools, s.charts]))"
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(out), json.dumps(kwargs)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    seconds, schools, charts = json.loads(proc.stdout.strip().splitlines()[-1])
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    memory = f"peak {peak / 1024:.0f} MB" if peak > before else "peak below an earlier run's"
+    size = (out / "summary.xlsx").stat().st_size / 1e6
+    print(f"{label}: {seconds:.2f} s ({schools} schools, {charts} charts, "
+          f"summary.xlsx {size:.1f} MB, {memory})")  # fmt: skip
+    return seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--returns", type=int, default=10_000)
+    parser.add_argument("--with-evidence", type=int, default=2_000, help="returns, Evidence sheet")
+    parser.add_argument("--schools", type=int, default=200)
+    parser.add_argument("--serial", action="store_true", help="also time the charts in one process")
+    parser.add_argument("--keep", type=Path, help="write the OUT folders here and keep them")
+    args = parser.parse_args()
+    base = args.keep or Path(tempfile.mkdtemp(prefix="bench-report-"))
+    try:
+        print(f"bench_report: {cpu_count()} CPU(s), Python {sys.version.split()[0]}")
+        start = time.perf_counter()
+        big = synthesise(base / "large", args.returns)
+        mb = (big / "responses.csv").stat().st_size / 1e6
+        print(f"synthesised {args.returns} returns ({mb:.0f} MB responses.csv) in "
+              f"{time.perf_counter() - start:.1f} s")  # fmt: skip
+        large = timed(f"report, {args.returns} returns, no school charts", big, school_charts=False)
+        mid = synthesise(base / "evidence", args.with_evidence, seed=3)
+        timed(f"report, {args.with_evidence} returns with the Evidence sheet, no school charts",
+              mid, school_charts=False)  # fmt: skip
+        small = synthesise(base / "schools", args.schools, seed=2)
+        timed(f"report, {args.schools} schools, no school charts", small, school_charts=False)
+        timed(f"report, {args.schools} schools, school charts in parallel", small)
+        if args.serial:
+            timed(f"report, {args.schools} schools, school charts in one process", small, jobs=1)
+        print(f"target: report on {args.returns} returns under 10 s: "
+              f"{'met' if large < 10 else 'NOT met'}")  # fmt: skip
+        return 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

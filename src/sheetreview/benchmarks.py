@@ -1,0 +1,463 @@
+"""Cohort statistics from judgements: how each aspect is spread, where each school stands.
+
+Every number here is computed from level_rank (1 = least developed ... N = most developed), never
+from a framework's own level numbers: in edtech-srf "1" is the best level, in lp-steps "Step 1" the
+least developed, so only the rank means the same thing everywhere. A blank judgement is left out
+(never counted as zero) and `n` says how many judgements counted.
+
+A cohort is one framework in one round: two frameworks are never put on one scale, and two rounds
+are compared, not pooled.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sheetreview.framework import Framework
+
+KEYS = ["round", "framework"]
+REQUIRED_COLUMNS = (
+    "round",
+    "framework",
+    "school_urn",
+    "school_name",
+    "aspect_code",
+    "aspect_title",
+    "level",
+    "level_rank",
+)
+_SEASONS = {"spring": 1, "summer": 2, "autumn": 3, "fall": 3}
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """One framework in one round: the unit every statistic is computed within."""
+
+    framework: str
+    round: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.framework} {self.round}" if self.round else self.framework
+
+    @property
+    def slug(self) -> str:
+        return slug(self.label)
+
+
+@dataclass
+class Benchmarks:
+    """Everything `report` writes, as tables; the workbook and the charts only lay these out."""
+
+    frameworks: dict[str, Framework]
+    cohorts: list[Cohort]
+    responses: pd.DataFrame
+    aspect_stats: pd.DataFrame
+    school_benchmarks: pd.DataFrame
+    school_overall: pd.DataFrame
+    round_changes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    school_changes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    school_rounds: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unmapped: list[str] = field(default_factory=list)
+
+    def rounds_of(self, framework: str) -> list[str]:
+        """A framework's rounds, in order."""
+        return [c.round for c in self.cohorts if c.framework == framework]
+
+    @property
+    def compared(self) -> list[str]:
+        """Frameworks with two or more rounds, whose progress is reported."""
+        return sorted({c.framework for c in self.cohorts if len(self.rounds_of(c.framework)) > 1})
+
+    def of(self, table: pd.DataFrame, cohort: Cohort) -> pd.DataFrame:
+        """The rows of `table` for one cohort."""
+        if table.empty:
+            return table
+        mask = (table["framework"] == cohort.framework) & (table["round"] == cohort.round)
+        return table[mask]
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a label (school names come from returns: never trust them)."""
+    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return cleaned[:60] or "x"
+
+
+def round_key(label: str) -> tuple:
+    """Sort rounds as people write them: numbers by value, spring before summer before autumn."""
+    parts = re.findall(r"\d+|[A-Za-z]+", label.lower())
+    return tuple((0, int(p), "") if p.isdigit() else (1, _SEASONS.get(p, 9), p) for p in parts) or (
+        (2, 0, ""),
+    )
+
+
+def prepare(responses: pd.DataFrame) -> pd.DataFrame:
+    """Add the numeric `rank` (NaN for a blank judgement) and a `school` key to raw responses.
+
+    The key is the URN when the return has one, else the name: URNs survive a renamed school.
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in responses.columns]
+    if missing:
+        raise ValueError(f"responses lack columns: {', '.join(missing)}")
+    out = responses.copy()
+    out["rank"] = pd.to_numeric(out["level_rank"].replace("", np.nan), errors="coerce")
+    urn = out["school_urn"].astype(str).str.strip()
+    out["school"] = urn.where(urn != "", "name:" + out["school_name"].astype(str))
+    return out
+
+
+def cohorts(responses: pd.DataFrame) -> list[Cohort]:
+    """The cohorts present, framework by framework, rounds in order."""
+    pairs = responses[KEYS].drop_duplicates().itertuples(index=False)
+    found = [Cohort(fw, rnd) for rnd, fw in pairs]
+    return sorted(found, key=lambda c: (c.framework, round_key(c.round), c.round))
+
+
+def aspect_order(fw: Framework | None, codes: list[str]) -> list[str]:
+    """The framework's aspect order, then any code it does not know, sorted."""
+    known = [a.code for a in fw.aspects] if fw else []
+    return known + sorted(set(codes) - set(known))
+
+
+def round_rank(rounds: pd.Series) -> pd.Series:
+    """Each row's round as its position in round order (sorting 200,000 tuples is slow)."""
+    order = sorted(rounds.unique(), key=lambda r: (round_key(r), r))
+    return rounds.map({r: i for i, r in enumerate(order)})
+
+
+def _order_index(frameworks: dict[str, Framework], table: pd.DataFrame) -> pd.Series:
+    """Position of each row's aspect within its framework, for sorting."""
+    pos: dict[str, int] = {}
+    for fid, codes in table.groupby("framework")["aspect_code"]:
+        for i, code in enumerate(aspect_order(frameworks.get(fid), list(codes.unique()))):
+            pos[f"{fid}\x00{code}"] = i
+    return (table["framework"] + "\x00" + table["aspect_code"]).map(pos)
+
+
+def _sort(table: pd.DataFrame, frameworks: dict[str, Framework], *by: str) -> pd.DataFrame:
+    if table.empty:
+        return table.reset_index(drop=True)
+    order = table.assign(
+        _round=round_rank(table["round"]),
+        _aspect=_order_index(frameworks, table) if "aspect_code" in table else 0,
+    )
+    order = order.sort_values(["framework", "_round", *by, "_aspect"], kind="stable")
+    return order.drop(columns=["_round", "_aspect"]).reset_index(drop=True)
+
+
+def percentile(table: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
+    """Share of the OTHER members of each group below, plus half of those tied, as a percentage.
+
+    Empty where a group has no other member (a cohort of one) or the value is missing.
+    """
+    g = table.groupby(keys, sort=False)[column]
+    low = g.rank(method="min")
+    high = g.rank(method="max")
+    others = g.transform("count") - 1
+    pct = 100 * ((low - 1) + 0.5 * (high - low)) / others.where(others > 0)
+    return pct.where(table[column].notna())
+
+
+def _full_grid(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
+    """Every (round, framework, aspect) to report: the framework's aspects, and any seen."""
+    rows = []
+    for cohort in cohorts(responses):
+        fw = frameworks.get(cohort.framework)
+        seen = responses.loc[
+            (responses["framework"] == cohort.framework) & (responses["round"] == cohort.round),
+            ["aspect_code", "aspect_title"],
+        ].drop_duplicates("aspect_code")
+        titles = dict(zip(seen["aspect_code"], seen["aspect_title"], strict=True))
+        for code in aspect_order(fw, list(titles)):
+            title = fw.aspect(code).title if fw and code in _codes(fw) else titles[code]
+            rows.append((cohort.round, cohort.framework, code, title, _level_count(fw, responses)))
+    return pd.DataFrame(
+        rows, columns=["round", "framework", "aspect_code", "aspect_title", "level_count"]
+    )
+
+
+def _codes(fw: Framework) -> set[str]:
+    return {a.code for a in fw.aspects}
+
+
+def _level_count(fw: Framework | None, responses: pd.DataFrame) -> int:
+    if fw:
+        return fw.level_count
+    ranks = responses["rank"].dropna()
+    return int(ranks.max()) if len(ranks) else 0
+
+
+def aspect_stats(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
+    """Per round, framework and aspect: n, count per level_rank, median, quartiles and mean."""
+    keys = [*KEYS, "aspect_code"]
+    grid = _full_grid(responses, frameworks)
+    answered = responses[responses["rank"].notna()]
+    g = answered.groupby(keys)["rank"]
+    stats = pd.DataFrame(
+        {
+            "n": g.size(),
+            "median": g.median(),
+            "q1": g.quantile(0.25),
+            "q3": g.quantile(0.75),
+            "mean": g.mean(),
+        }
+    )
+    blanks = responses[responses["rank"].isna()].groupby(keys).size().rename("n_blank")
+    counts = answered.groupby([*keys, "rank"]).size().unstack("rank", fill_value=0)
+    top = int(max([grid["level_count"].max() if len(grid) else 0, *counts.columns, 0]))
+    counts = counts.reindex(columns=range(1, top + 1), fill_value=0)
+    counts.columns = [f"n_rank_{r}" for r in counts.columns]
+    out = grid.join(stats, on=keys).join(blanks, on=keys).join(counts, on=keys)
+    out[["n", "n_blank"]] = out[["n", "n_blank"]].fillna(0).astype("Int64")
+    for r in range(1, top + 1):
+        col = f"n_rank_{r}"
+        out[col] = out[col].fillna(0).astype("Int64").where(out["level_count"] >= r)
+    n = out["n"].astype(float)
+    out["share_lowest"] = 100 * out["n_rank_1"].astype(float) / n.where(n > 0)
+    out["share_highest"] = _share_highest(out)
+    columns = [*grid.columns, "n", "n_blank", *counts.columns, "median", "q1", "q3", "mean"]
+    return _sort(out[[*columns, "share_lowest", "share_highest"]], frameworks)
+
+
+def _share_highest(table: pd.DataFrame) -> pd.Series:
+    values = []
+    for _, row in table.iterrows():
+        col = f"n_rank_{row['level_count']}"
+        has = row["n"] > 0 and col in row
+        values.append(100 * float(row[col]) / row["n"] if has else np.nan)
+    return pd.Series(values, index=table.index, dtype=float)
+
+
+def school_benchmarks(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
+    """Per school and aspect: its level_rank, the cohort median, difference and percentile.
+
+    The cohort median includes the school itself; the percentile compares it with the others.
+    """
+    keys = [*KEYS, "aspect_code"]
+    table = responses[
+        [*KEYS, "school", "school_urn", "school_name", "aspect_code", "aspect_title", "level"]
+    ].copy()
+    table["level_rank"] = responses["rank"]
+    grouped = table.groupby(keys)["level_rank"]
+    table["cohort_n"] = grouped.transform("count").astype("Int64")
+    table["cohort_median"] = grouped.transform("median")
+    table["difference"] = table["level_rank"] - table["cohort_median"]
+    table["position"] = _position(table["difference"])
+    table["percentile"] = percentile(table, keys, "level_rank")
+    table["level_rank"] = table["level_rank"].astype("Int64")
+    return _sort(table, frameworks, "school_name", "school")
+
+
+def _position(difference: pd.Series) -> pd.Series:
+    conditions = [difference > 0, difference < 0, difference == 0]
+    labels = np.select(conditions, ["above", "below", "at"], default="")
+    return pd.Series(labels, index=difference.index, dtype=object)
+
+
+def school_overall(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
+    """Per school: mean level_rank over its answered aspects, and that mean's percentile.
+
+    The percentile is computed as for one aspect, among the cohort's schools with a mean.
+    """
+    keys = [*KEYS, "school"]
+    g = responses.groupby(keys, sort=False)
+    table = g[["school_urn", "school_name"]].first()
+    table["aspects_answered"] = g["rank"].count().astype("Int64")
+    table["aspects_total"] = _aspect_totals(responses, frameworks, table.index)
+    table["mean_rank"] = g["rank"].mean().round(9)
+    table = table.reset_index()
+    cohort = table.groupby(KEYS)["mean_rank"]
+    table["cohort_schools"] = cohort.transform("count").astype("Int64")
+    table["cohort_median"] = cohort.transform("median")
+    table["difference"] = table["mean_rank"] - table["cohort_median"]
+    table["position"] = _position(table["difference"])
+    table["percentile"] = percentile(table, KEYS, "mean_rank")
+    return _sort(table, frameworks, "school_name", "school")
+
+
+def _aspect_totals(
+    responses: pd.DataFrame, frameworks: dict[str, Framework], index: pd.MultiIndex
+) -> list[int]:
+    """The framework's aspect count; for an unknown framework, the codes seen in its cohort."""
+    seen = responses.groupby(KEYS)["aspect_code"].nunique()
+    totals = []
+    for rnd, fid, _school in index:
+        fw = frameworks.get(fid)
+        totals.append(len(fw.aspects) if fw else int(seen[(rnd, fid)]))
+    return totals
+
+
+def by_school(
+    rows: pd.DataFrame, column: str, schools: pd.Series, codes: list[str], fill: Any
+) -> list[list[Any]]:
+    """`column` as one list per school (in the order of `schools`), one item per aspect code."""
+    unique = rows.drop_duplicates(["school", "aspect_code"])
+    grid = unique.pivot(index="school", columns="aspect_code", values=column)
+    grid = grid.reindex(index=list(schools), columns=codes)
+    return grid.astype(object).where(grid.notna(), fill).to_numpy().tolist()
+
+
+# --- progress between rounds -----------------------------------------------------------------
+
+
+def current_codes(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.Series:
+    """Each judgement's aspect in its framework's current version (None: no counterpart).
+
+    A return made under an earlier version of a framework is compared through the definition's
+    map of old codes to new ones (issue 8), so a renamed aspect still shows its progress.
+    """
+    version = responses.get("framework_version", pd.Series("", index=responses.index))
+    keys = pd.DataFrame({"f": responses["framework"], "v": version, "c": responses["aspect_code"]})
+    mapping = {}
+    for f, v, c in keys.drop_duplicates().itertuples(index=False):
+        fw = frameworks.get(f)
+        mapping[(f, v, c)] = fw.current_code(v, c) if fw and v and v != fw.version else c
+    return pd.Series(
+        [mapping[k] for k in zip(keys["f"], keys["v"], keys["c"], strict=True)],
+        index=responses.index,
+    )
+
+
+def _distribution(rows: pd.DataFrame, n_levels: int) -> pd.DataFrame:
+    """Per aspect: n, median, mean and the share (%) at each rank, of answered judgements."""
+    answered = rows[rows["rank"].notna()]
+    g = answered.groupby("code")["rank"]
+    out = pd.DataFrame({"n": g.size(), "median": g.median(), "mean": g.mean()})
+    counts = answered.groupby(["code", "rank"]).size().unstack("rank", fill_value=0)
+    counts = counts.reindex(columns=range(1, n_levels + 1), fill_value=0)
+    for r in range(1, n_levels + 1):
+        out[f"share_{r}"] = 100 * counts[r] / out["n"]
+    return out
+
+
+def _aspect_changes(
+    fw: Framework, before: pd.DataFrame, after: pd.DataFrame, moves: pd.DataFrame
+) -> pd.DataFrame:
+    """Per aspect: how the distribution moved from one round to the next."""
+    n = fw.level_count
+    a, b = _distribution(before, n), _distribution(after, n)
+    codes = aspect_order(fw, sorted(set(a.index) | set(b.index)))
+    table = pd.DataFrame({"aspect_code": codes})
+    table["aspect_title"] = [_title(fw, c) for c in codes]
+    for col in ("n", "median", "mean"):
+        table[f"{col}_from"] = a[col].reindex(codes).to_numpy()
+        table[f"{col}_to"] = b[col].reindex(codes).to_numpy()
+    table[["n_from", "n_to"]] = table[["n_from", "n_to"]].fillna(0).astype("Int64")
+    table["median_change"] = table["median_to"] - table["median_from"]
+    table["mean_change"] = table["mean_to"] - table["mean_from"]
+    counted = moves[moves["direction"] != ""].groupby(["aspect_code", "direction"]).size()
+    counted = counted.unstack("direction").reindex(index=codes, columns=["up", "down", "same"])
+    for direction in ("up", "down", "same"):
+        table[f"schools_{direction}"] = counted[direction].fillna(0).astype("Int64").to_numpy()
+    for r in range(1, n + 1):
+        table[f"share_change_rank_{r}"] = (
+            b[f"share_{r}"].reindex(codes) - a[f"share_{r}"].reindex(codes)
+        ).to_numpy()
+    return table
+
+
+def _title(fw: Framework, code: str) -> str:
+    return fw.aspect(code).title if code in _codes(fw) else code
+
+
+def _school_moves(fw: Framework, before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Per school in both rounds and aspect: its level in each, and which way it moved."""
+    cols = ["school", "school_urn", "school_name", "code", "level", "rank"]
+    both = before[cols].merge(after[cols], on=["school", "code"], suffixes=("_from", "_to"))
+    table = pd.DataFrame(
+        {
+            "school": both["school"],
+            "school_urn": both["school_urn_to"],
+            "school_name": both["school_name_to"],
+            "aspect_code": both["code"],
+            "aspect_title": [_title(fw, c) for c in both["code"]],
+            "level_from": both["level_from"],
+            "level_to": both["level_to"],
+            "rank_from": both["rank_from"].astype("Int64"),
+            "rank_to": both["rank_to"].astype("Int64"),
+        }
+    )
+    change = both["rank_to"] - both["rank_from"]
+    table["change"] = change.astype("Int64")
+    conditions = [change > 0, change < 0, change == 0]
+    table["direction"] = np.select(conditions, ["up", "down", "same"], default="")
+    return table
+
+
+def _presence(fw_id: str, rows: pd.DataFrame, rounds: list[str]) -> pd.DataFrame:
+    """Per school: the rounds it took part in, and those it missed."""
+    seen = rows.groupby("school").agg(
+        school_urn=("school_urn", "last"), school_name=("school_name", "last"),
+        rounds=("round", lambda r: [x for x in rounds if x in set(r)]),
+    )  # fmt: skip
+    seen["missing"] = [[x for x in rounds if x not in have] for have in seen["rounds"]]
+    seen = seen.reset_index()
+    return pd.DataFrame(
+        {
+            "framework": fw_id,
+            "school": seen["school"],
+            "school_urn": seen["school_urn"],
+            "school_name": seen["school_name"],
+            "rounds": seen["rounds"].map("; ".join),
+            "missing_rounds": seen["missing"].map("; ".join),
+            "in_every_round": np.where(seen["missing"].map(len) == 0, "yes", "no"),
+        }
+    ).sort_values(["in_every_round", "school_name"], kind="stable")
+
+
+def compare_rounds(bench: Benchmarks) -> None:
+    """Fill in the progress tables for every framework seen in two or more rounds.
+
+    Each round is compared with the one before it; a school missing from a round is listed in
+    school_rounds, never silently dropped.
+    """
+    changes, moves, presence = [], [], []
+    for fid in bench.compared:
+        fw = bench.frameworks[fid]
+        rounds = bench.rounds_of(fid)
+        rows = bench.responses[bench.responses["framework"] == fid]
+        rows = rows.assign(code=current_codes(rows, bench.frameworks))
+        lost = rows[rows["code"].isna()]
+        bench.unmapped += _unmapped(fid, lost)
+        rows = rows[rows["code"].notna()]
+        presence.append(_presence(fid, rows, rounds))
+        for before, after in zip(rounds, rounds[1:], strict=False):
+            a, b = rows[rows["round"] == before], rows[rows["round"] == after]
+            pair = {"framework": fid, "from_round": before, "to_round": after}
+            moved = _school_moves(fw, a, b)
+            moves.append(moved.assign(**pair))
+            changes.append(_aspect_changes(fw, a, b, moved).assign(**pair))
+    if changes:
+        front = ["framework", "from_round", "to_round"]
+        bench.round_changes = _front(pd.concat(changes, ignore_index=True), front)
+        bench.school_changes = _front(pd.concat(moves, ignore_index=True), front)
+        bench.school_rounds = pd.concat(presence, ignore_index=True)
+
+
+def _unmapped(fid: str, lost: pd.DataFrame) -> list[str]:
+    """Aspects of an earlier version with no counterpart now, as "framework version: code"."""
+    versions = lost.get("framework_version", pd.Series("", index=lost.index))
+    return sorted({f"{fid} {v}: {c}" for v, c in zip(versions, lost["aspect_code"], strict=True)})
+
+
+def _front(table: pd.DataFrame, first: list[str]) -> pd.DataFrame:
+    return table[[*first, *[c for c in table.columns if c not in first]]]
+
+
+def compute(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> Benchmarks:
+    """All the report's tables from prepared responses (see `prepare`)."""
+    bench = Benchmarks(
+        frameworks=frameworks,
+        cohorts=cohorts(responses),
+        responses=responses,
+        aspect_stats=aspect_stats(responses, frameworks),
+        school_benchmarks=school_benchmarks(responses, frameworks),
+        school_overall=school_overall(responses, frameworks),
+    )
+    compare_rounds(bench)
+    return bench

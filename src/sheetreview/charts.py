@@ -1,0 +1,603 @@
+"""Charts of a cohort: level distributions, the school x aspect heatmap, each school's profile.
+
+matplotlib with the Agg backend (no display on a server, and no GUI state shared between the
+processes that draw the per-school charts). Every figure is closed once saved: a report draws
+thousands and pyplot keeps every open one alive. Each chart is written as PNG at print resolution
+and as SVG.
+
+One colour scale for levels is used everywhere, here and in summary.xlsx: ColorBrewer's RdYlBu,
+red for the least developed level to blue for the most (ordered, and readable with the common
+colour-vision deficiencies, unlike red-to-green).
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+import textwrap
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import ListedColormap, to_hex, to_rgb  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+DPI = 300
+MAX_HEATMAP_ROWS = 1000
+BLANK_COLOUR = "#d9d9d9"
+EDGE_COLOUR = "#595959"
+_BREWER = {  # ColorBrewer RdYlBu, least developed first
+    2: ["#d7191c", "#2c7bb6"],
+    3: ["#fc8d59", "#ffffbf", "#91bfdb"],
+    4: ["#d7191c", "#fdae61", "#abd9e9", "#2c7bb6"],
+    5: ["#d7191c", "#fdae61", "#ffffbf", "#abd9e9", "#2c7bb6"],
+    6: ["#d73027", "#fc8d59", "#fee090", "#e0f3f8", "#91bfdb", "#4575b4"],
+    7: ["#d73027", "#fc8d59", "#fee090", "#ffffbf", "#e0f3f8", "#91bfdb", "#4575b4"],
+}
+_RC = {"svg.fonttype": "none", "font.size": 9, "axes.titlesize": 11, "axes.titleweight": "bold"}
+
+Progress = Callable[[int, int], None] | None
+
+
+def level_colours(n: int) -> list[str]:
+    """n colours, least developed level first (hex, as xlsxwriter and matplotlib both take)."""
+    if n in _BREWER:
+        return list(_BREWER[n])
+    cmap = matplotlib.colormaps["RdYlBu"]
+    return [to_hex(cmap(x)) for x in np.linspace(0.05, 0.95, max(n, 1))]
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever reads better on `background` (WCAG relative luminance)."""
+    channels = [
+        c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(background)
+    ]
+    luminance = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+    return "#000000" if luminance > 0.22 else "#ffffff"
+
+
+def plain(text: str) -> str:
+    """Text from a return, shown as typed: a `$` must not start matplotlib's mathtext."""
+    return str(text).replace("$", r"\$")
+
+
+def level_legend_labels(labels: Sequence[str]) -> list[str]:
+    """Legend entries that say which end is which (edtech-srf's "1" is the most developed)."""
+    out = [plain(x) for x in labels]
+    if len(out) >= 2:
+        out[0] += " (least developed)"
+        out[-1] += " (most developed)"
+    return out
+
+
+def aspect_label(code: str, title: str, width: int = 46, lines: int = 3) -> str:
+    """Code and title, wrapped to at most `lines` lines so neighbouring labels never touch."""
+    text = f"{plain(code)}  {plain(title)}"
+    return "\n".join(textwrap.wrap(text, width=width, max_lines=lines, placeholder="..."))
+
+
+def row_inches(labels: list[str]) -> float:
+    """Height of one bar's row: room for its label's lines at 9 points, never less than 0.5 in."""
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    return max(0.5, 0.1 + 0.17 * lines)
+
+
+def heading(title: str, subtitle: str, width: int = 90) -> str:
+    """A chart title: its first line, then the (long) framework heading wrapped under it."""
+    return "\n".join([plain(title), *textwrap.wrap(plain(subtitle), width=width)])
+
+
+@dataclass(frozen=True)
+class Aspects:
+    """What a cohort chart needs about its aspects, in the framework's order."""
+
+    codes: list[str]
+    titles: list[str]
+    level_labels: list[str]
+    heading: str  # framework title, version and round
+
+
+def _labels(aspects: Aspects, width: int = 44) -> list[str]:
+    return [aspect_label(c, t, width) for c, t in zip(aspects.codes, aspects.titles, strict=True)]
+
+
+def _save(fig: plt.Figure, base: Path) -> list[Path]:
+    base.parent.mkdir(parents=True, exist_ok=True)
+    paths = [base.with_suffix(".png"), base.with_suffix(".svg")]
+    try:
+        fig.savefig(paths[0], dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
+    finally:
+        plt.close(fig)
+        # A closed figure sits in reference cycles with its 40 MB print-resolution buffer until
+        # the cyclic collector runs: without this a worker grows by that much per chart.
+        gc.collect()
+    return paths
+
+
+# --- distribution -----------------------------------------------------------------------------
+
+
+def distribution_chart(aspects: Aspects, counts: np.ndarray, base: Path) -> list[Path]:
+    """100% stacked horizontal bars: the share of schools at each level, one bar per aspect.
+
+    `counts` is aspects x levels (least developed first).
+    """
+    colours = level_colours(len(aspects.level_labels))
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(100 * counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    labels = [aspect_label(c, t) for c, t in zip(aspects.codes, aspects.titles, strict=True)]
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(11, 1.6 + row_inches(labels) * len(labels)))
+        _stacked_bars(ax, shares, colours)
+        ax.set_yticks(range(len(aspects.codes)))
+        ax.set_yticklabels(labels)
+        ax.invert_yaxis()
+        _n_labels(ax, totals[:, 0])
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("Share of schools that answered (%)")
+        ax.set_title(heading("Levels chosen per aspect", aspects.heading), loc="left")
+        ax.legend(
+            handles=[
+                Patch(facecolor=c, edgecolor=EDGE_COLOUR, label=lbl)
+                for c, lbl in zip(colours, level_legend_labels(aspects.level_labels), strict=True)
+            ],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.6 / fig.get_figheight() - 0.02),
+            ncol=min(len(colours), 5),
+            frameon=False,
+        )
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        return _save(fig, base)
+
+
+def _stacked_bars(ax: plt.Axes, shares: np.ndarray, colours: list[str]) -> None:
+    left = np.zeros(shares.shape[0])
+    y = np.arange(shares.shape[0])
+    for level, colour in enumerate(colours):
+        width = shares[:, level]
+        ax.barh(
+            y, width, left=left, color=colour, edgecolor=EDGE_COLOUR, linewidth=0.4, height=0.72
+        )
+        for yi, (x0, w) in enumerate(zip(left, width, strict=True)):
+            if w >= 7:
+                ax.text(
+                    x0 + w / 2,
+                    yi,
+                    f"{w:.0f}%",
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color=text_colour(colour),
+                )
+        left = left + width
+
+
+def _n_labels(ax: plt.Axes, totals: np.ndarray) -> None:
+    for yi, n in enumerate(totals):
+        ax.text(101, yi, f"n={int(n)}", va="center", fontsize=7.5, color="#404040")
+
+
+# --- heatmap ----------------------------------------------------------------------------------
+
+
+def heatmap_chart(
+    aspects: Aspects, schools: list[str], ranks: np.ndarray, base: Path
+) -> list[Path]:
+    """School x aspect grid coloured by level; `ranks` is schools x aspects, 0 where blank.
+
+    Schools come in the order given (the caller puts the strongest first). Names are shown while
+    they can be read; beyond that the grid alone shows the pattern.
+    """
+    n_levels = len(aspects.level_labels)
+    colours = [BLANK_COLOUR, *level_colours(n_levels)]
+    rows, cols = ranks.shape
+    named = rows <= 80
+    height = 2.2 + 0.22 * rows if named else min(2.2 + 0.02 * rows, 12)
+    shown = _thin_rows(ranks)
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(min(3.5 + 0.34 * cols, 16), max(height, 4)))
+        # A mesh of cells, not an image: matplotlib resamples an image in float64 at print
+        # resolution (600 MB for a large cohort); big meshes are rasterised in the SVG.
+        ax.pcolormesh(
+            shown,
+            cmap=ListedColormap(colours),
+            vmin=-0.5,
+            vmax=n_levels + 0.5,
+            edgecolors="#ffffff" if named else "face",
+            linewidth=0.6 if named else 0,
+            rasterized=shown.size > 5000,
+        )
+        ax.set_xlim(0, cols)
+        ax.set_ylim(shown.shape[0], 0)
+        ax.set_xticks(np.arange(cols) + 0.5)
+        ax.set_xticklabels([plain(c) for c in aspects.codes], rotation=90, fontsize=8)
+        ax.xaxis.tick_top()
+        _heatmap_rows(ax, schools, named)
+        _cell_labels(ax, ranks, aspects.level_labels, colours)
+        ax.set_title(
+            heading("Level per school and aspect", aspects.heading, 70), loc="left", pad=12
+        )
+        handles = [
+            Patch(facecolor=c, edgecolor=EDGE_COLOUR, label=lbl)
+            for c, lbl in zip(colours[1:], level_legend_labels(aspects.level_labels), strict=True)
+        ]
+        handles.append(Patch(facecolor=BLANK_COLOUR, edgecolor=EDGE_COLOUR, label="not answered"))
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1),
+            frameon=False,
+            title="Level",
+        )
+        return _save(fig, base)
+
+
+def _heatmap_rows(ax: plt.Axes, schools: list[str], named: bool) -> None:
+    if named:
+        ax.set_yticks(np.arange(len(schools)) + 0.5)
+        ax.set_yticklabels(
+            [plain(textwrap.shorten(s, 40, placeholder="...")) for s in schools], fontsize=8
+        )
+    else:
+        ax.set_yticks([])
+        every = math.ceil(len(schools) / MAX_HEATMAP_ROWS)
+        note = f" (one school in every {every} shown)" if every > 1 else ""
+        ax.set_ylabel(f"{len(schools):,} schools, highest mean level at the top{note}")
+
+
+def _thin_rows(ranks: np.ndarray) -> np.ndarray:
+    """Every k-th row of a grid taller than a printed page can show.
+
+    The page has fewer than 4,000 pixel rows; rows are sorted by mean level, so evenly spaced
+    ones keep the picture.
+    """
+    every = math.ceil(ranks.shape[0] / MAX_HEATMAP_ROWS)
+    return ranks[::every] if every > 1 else ranks
+
+
+def _cell_labels(
+    ax: plt.Axes, ranks: np.ndarray, labels: Sequence[str], colours: list[str]
+) -> None:
+    """Level labels inside the cells, when short and few enough to be read."""
+    if ranks.size > 1500 or max(len(lbl) for lbl in labels) > 3:
+        return
+    for (r, c), value in np.ndenumerate(ranks):
+        if value:
+            ax.text(
+                c + 0.5,
+                r + 0.5,
+                plain(labels[value - 1]),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color=text_colour(colours[value]),
+            )
+
+
+# --- progress between rounds -------------------------------------------------------------------
+
+MOVE_COLOURS = {"up": "#2c7bb6", "down": "#d7191c", "same": "#8c8c8c"}
+
+
+def medians_by_round_chart(
+    aspects: Aspects, rounds: list[str], medians: np.ndarray, base: Path
+) -> list[Path]:
+    """The cohort median of each aspect in each round (aspects x rounds), joined in round order.
+
+    Rounds are drawn in shades of purple, light to dark, so they never read as levels.
+    """
+    n = len(aspects.codes)
+    y = np.arange(n)
+    shades = [
+        to_hex(c) for c in matplotlib.colormaps["Purples"](np.linspace(0.35, 0.95, len(rounds)))
+    ]
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(10, 2 + row_inches(_labels(aspects)) * n))
+        for i in range(n):
+            ax.plot(medians[i], [y[i]] * len(rounds), color="#bdbdbd", linewidth=1.5, zorder=1)
+        ax.plot([], [], color="#bdbdbd", linewidth=1.5, label="change (one dot: no change)")
+        for j, (label, shade) in enumerate(zip(rounds, shades, strict=True)):
+            ax.scatter(
+                medians[:, j],
+                y,
+                s=90,
+                color=shade,
+                edgecolors="#303030",
+                linewidths=0.6,
+                zorder=2 + j,
+                label=f"round {plain(label)}",
+            )
+        _level_axis(ax, aspects, y)
+        ax.set_title(
+            heading("Cohort median per aspect, round by round", aspects.heading, 70), loc="left"
+        )
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.7 / fig.get_figheight() - 0.03),
+            ncol=min(len(rounds) + 1, 4),
+            frameon=False,
+        )
+        return _save(fig, base)
+
+
+def _level_axis(ax: plt.Axes, aspects: Aspects, y: np.ndarray) -> None:
+    """Aspects down the side, the framework's levels along the bottom."""
+    levels = aspects.level_labels
+    ax.set_yticks(y)
+    ax.set_yticklabels(_labels(aspects))
+    ax.invert_yaxis()
+    ax.set_xticks(range(1, len(levels) + 1))
+    ax.set_xticklabels(level_legend_labels(levels), fontsize=8)
+    ax.set_xlim(0.5, len(levels) + 0.5)
+    ax.grid(axis="x", color="#eeeeee")
+    ax.set_axisbelow(True)
+
+
+def slope_chart(
+    aspects: Aspects, rounds: list[str], schools: list[str], means: np.ndarray, base: Path
+) -> list[Path]:
+    """Each school's mean level_rank round by round (schools x rounds, NaN where absent).
+
+    Blue: higher in its last round than its first; red: lower; grey: no change. A school seen in
+    one round only is a hollow dot.
+    """
+    x = np.arange(len(rounds))
+    labelled = len(schools) <= 30
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(8 if labelled else 6.5, 7))
+        alpha = 1.0 if len(schools) <= 50 else max(0.08, 50 / len(schools))
+        ends = [_slope_line(ax, x, row, alpha) for row in means]
+        if labelled:
+            _end_labels(ax, schools, ends, len(aspects.level_labels))
+        levels = aspects.level_labels
+        ax.set_yticks(range(1, len(levels) + 1))
+        ax.set_yticklabels(level_legend_labels(levels), fontsize=8)
+        ax.set_ylim(0.8, len(levels) + 0.2)
+        ax.set_ylabel("Mean level over the school's answered aspects")
+        ax.set_xticks(x)
+        ax.set_xticklabels([f"round {plain(r)}" for r in rounds])
+        ax.set_xlim(-0.3, len(rounds) - 1 + (1.0 if labelled else 0.3))
+        ax.grid(axis="y", color="#eeeeee")
+        ax.set_title(
+            heading("Each school's movement between rounds", aspects.heading, 60), loc="left"
+        )
+        ax.legend(
+            handles=_slope_handles(),
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.08),
+            ncol=2,
+            frameon=False,
+        )
+        return _save(fig, base)
+
+
+def _slope_line(ax: plt.Axes, x: np.ndarray, row: np.ndarray, alpha: float) -> tuple:
+    """One school's line; returns where its label goes: (x, y, colour), or None."""
+    seen = ~np.isnan(row)
+    if not seen.any():
+        return None
+    if seen.sum() < 2:
+        ax.scatter(
+            x[seen], row[seen], s=30, facecolors="none", edgecolors="#606060", alpha=alpha, zorder=3
+        )
+        return (x[seen][-1], row[seen][-1], "#606060")
+    first, last = row[seen][0], row[seen][-1]
+    move = "up" if last > first else "down" if last < first else "same"
+    colour = MOVE_COLOURS[move]
+    ax.plot(x[seen], row[seen], color=colour, marker="o", markersize=4, linewidth=1.2, alpha=alpha)
+    return (x[seen][-1], last, colour)
+
+
+def _end_labels(ax: plt.Axes, schools: list[str], ends: list, n_levels: int) -> None:
+    """Names beside the line ends, nudged apart so that none overlaps another."""
+    placed = sorted((e[0], e[1], e[2], name) for name, e in zip(schools, ends, strict=True) if e)
+    gap = (n_levels - 0.6) / 45  # a line of 7-point text, with room, on a 7-inch axis
+    for column in sorted({p[0] for p in placed}):
+        here = sorted((p for p in placed if p[0] == column), key=lambda p: p[1])
+        ys = spread([p[1] for p in here], gap)
+        for (xe, _, colour, name), ye in zip(here, ys, strict=True):
+            text = textwrap.shorten(plain(name), 28, placeholder="...")
+            ax.text(xe + 0.06, ye, text, va="center", fontsize=7, color=colour)
+
+
+def spread(values: list[float], gap: float) -> list[float]:
+    """Sorted positions moved apart to at least `gap`: each crowded group centred where it was."""
+    groups = [[v] for v in values]
+    merged = True
+    while merged:
+        merged, out = False, []
+        for group in groups:
+            if out and _start(out[-1], gap) + len(out[-1]) * gap > _start(group, gap):
+                out[-1] = out[-1] + group
+                merged = True
+            else:
+                out.append(group)
+        groups = out
+    return [_start(g, gap) + i * gap for g in groups for i in range(len(g))]
+
+
+def _start(group: list[float], gap: float) -> float:
+    return sum(group) / len(group) - (len(group) - 1) * gap / 2
+
+
+def _slope_handles() -> list[Line2D]:
+    lines = [
+        Line2D([], [], color=MOVE_COLOURS[k], marker="o", markersize=4, label=label)
+        for k, label in (("up", "moved up"), ("down", "moved down"), ("same", "no change"))
+    ]
+    lines.append(
+        Line2D(
+            [],
+            [],
+            linestyle="",
+            marker="o",
+            markerfacecolor="none",
+            markeredgecolor="#606060",
+            label="in one round only",
+        )
+    )
+    return lines
+
+
+# --- one school's profile ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One school's levels against its cohort: plain values, cheap to send to a worker."""
+
+    school: str
+    position: str  # its overall position, one line
+    aspects: Aspects
+    ranks: list[float]  # NaN where the school left it blank
+    medians: list[float]
+    q1: list[float]
+    q3: list[float]
+    base: str  # output path without suffix
+
+
+def profile_chart(p: Profile) -> list[Path]:
+    """Its level per aspect (a dot in the level's colour) on the cohort's median and IQR."""
+    n = len(p.aspects.codes)
+    levels = p.aspects.level_labels
+    colours = level_colours(len(levels))
+    y = np.arange(n)
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(9, 2 + row_inches(_labels(p.aspects)) * n))
+        ax.barh(
+            y,
+            np.subtract(p.q3, p.q1),
+            left=p.q1,
+            height=0.5,
+            color="#e3e3e3",
+            edgecolor="#bdbdbd",
+            linewidth=0.5,
+            label="cohort: middle half of schools (IQR)",
+        )
+        ax.scatter(
+            p.medians,
+            y,
+            marker="|",
+            s=260,
+            linewidths=2.2,
+            color="#303030",
+            label="cohort median",
+            zorder=3,
+        )
+        _school_dots(ax, p.ranks, y, colours)
+        ax.set_yticks(y)
+        ax.set_yticklabels(_labels(p.aspects))
+        ax.invert_yaxis()
+        ax.set_xticks(range(1, len(levels) + 1))
+        ax.set_xticklabels(level_legend_labels(levels), fontsize=8)
+        ax.set_xlim(0.5, len(levels) + 0.5)
+        ax.grid(axis="x", color="#eeeeee")
+        ax.set_axisbelow(True)
+        ax.set_title(heading(p.school, f"{p.position}. {p.aspects.heading}", 70), loc="left")
+        ax.legend(
+            handles=[*ax.get_legend_handles_labels()[0], _school_handle()],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.7 / fig.get_figheight() - 0.03),
+            ncol=3,
+            frameon=False,
+        )
+        return _save(fig, Path(p.base))
+
+
+def _school_handle() -> Line2D:
+    return Line2D(
+        [],
+        [],
+        marker="o",
+        linestyle="",
+        markersize=10,
+        markerfacecolor="#ffffff",
+        markeredgecolor="#000000",
+        label="this school (colour = its level)",
+    )
+
+
+def _school_dots(ax: plt.Axes, ranks: list[float], y: np.ndarray, colours: list[str]) -> None:
+    values = np.array(ranks, dtype=float)
+    answered = ~np.isnan(values)
+    dot_colours = [colours[int(v) - 1] for v in values[answered]]
+    ax.scatter(
+        values[answered],
+        y[answered],
+        s=120,
+        c=dot_colours,
+        edgecolors="#000000",
+        linewidths=1,
+        zorder=4,
+    )
+    for yi in y[~answered]:
+        ax.text(
+            0.55, yi, "not answered", va="center", fontsize=7.5, color="#606060", style="italic"
+        )
+
+
+def draw_profiles(profiles: list[Profile]) -> int:
+    """Draw several profiles (one task for a worker: fewer, larger tasks cost less to send)."""
+    for p in profiles:
+        profile_chart(p)
+    return len(profiles)
+
+
+def chunks(items: list, workers: int, largest: int = 25) -> list[list]:
+    """Split `items` into tasks small enough to balance `workers` and show progress."""
+    size = max(1, min(largest, math.ceil(len(items) / (max(workers, 1) * 4))))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class Drawer:
+    """Draws charts in worker processes while the caller goes on (in-line when jobs is 1).
+
+    matplotlib is single-threaded and a report has one chart per school, so processes, not
+    threads; the caller writes the workbook meanwhile and asks for each result when it needs it.
+    """
+
+    def __init__(self, jobs: int | None = None) -> None:
+        # jobs is the number of processes drawing; the caller's own process keeps writing.
+        self.workers = max(1, jobs or cpu_count())
+        self.pool = ProcessPoolExecutor(max_workers=self.workers) if self.workers > 1 else None
+
+    def submit(self, fn: Callable, *args: object) -> Future:
+        if self.pool:
+            return self.pool.submit(fn, *args)
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
+
+    def __enter__(self) -> Drawer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool:
+            self.pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
+
+
+def wait_all(futures: list[Future], total: int, progress: Progress = None) -> int:
+    """Wait for profile tasks, reporting (charts done, charts in all) as they finish."""
+    done = 0
+    for future in as_completed(futures):
+        done += future.result()
+        if progress:
+            progress(done, total)
+    return done
+
+
+def cpu_count() -> int:
+    """CPUs this process may use (a container's limit, not the host's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

@@ -1,0 +1,401 @@
+"""`sheetreview report OUT`: from an ingest OUT folder to the tables, charts and summary workbook.
+
+This module only orchestrates: read what ingest wrote, compute (benchmarks.py), draw (charts.py),
+lay out (summary.py), and replace the outputs whole, so an interrupted report never leaves a
+half-written file or a chart of a school that is no longer in the cohort.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sheetreview import benchmarks as bm
+from sheetreview import charts
+from sheetreview.errors import OutputError
+from sheetreview.framework import Aspect, Framework, Level, builtin, builtin_ids, from_dict
+from sheetreview.summary import evidence_fits, write_summary
+
+Progress = Callable[[int, int], None] | None
+ACCEPTED = ("accepted", "accepted_with_problems")
+FILES_COLUMNS = ["file", "sha256", "bytes", "status", "framework", "school_urn", "school_name"]
+PROBLEMS_COLUMNS = ["file", "sheet", "cell", "code", "severity", "message"]
+
+
+@dataclass
+class ReportSummary:
+    """What a report wrote, for the CLI to print."""
+
+    out_dir: Path
+    cohorts: list[str] = field(default_factory=list)
+    schools: int = 0
+    tables: list[Path] = field(default_factory=list)
+    summary: Path | None = None
+    charts: int = 0
+    school_charts: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"Report: {self.schools} school(s) in {len(self.cohorts)} cohort(s): "
+            + "; ".join(self.cohorts),
+            "Wrote " + ", ".join(str(p) for p in self.tables),
+            f"Wrote {self.charts} chart(s) to {self.out_dir / 'charts'}"
+            + (f" ({self.school_charts} school profiles)" if self.school_charts else ""),
+            *self.notes,
+            f"Open first: {self.summary}",
+        ]
+        return out
+
+
+# --- reading OUT --------------------------------------------------------------------------------
+
+
+def read_text_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A CSV with every value as text: URNs keep their zeros, a school called "NA" stays one."""
+    if not path.exists():
+        return pd.DataFrame(columns=columns or [])
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+
+
+def load_frameworks(out_dir: Path, responses: pd.DataFrame) -> dict[str, Framework]:
+    """The definitions ingest saved; else the built-in one; else what the responses show."""
+    known: dict[str, Framework] = {}
+    for fid in sorted(set(responses["framework"])):
+        saved = out_dir / "frameworks" / f"{fid}.json"
+        if saved.exists():
+            known[fid] = from_dict(json.loads(saved.read_text(encoding="utf-8")))
+        elif fid in builtin_ids():
+            known[fid] = builtin(fid)
+        else:
+            known[fid] = infer_framework(fid, responses[responses["framework"] == fid])
+    return known
+
+
+def infer_framework(fid: str, rows: pd.DataFrame) -> Framework:
+    """Levels and aspects as far as the judgements show them (labels of unused levels unknown)."""
+    count = pd.to_numeric(rows.get("level_count", pd.Series(dtype=str)), errors="coerce").max()
+    ranks = pd.to_numeric(rows["level_rank"], errors="coerce")
+    top = int(
+        np.nanmax([count if pd.notna(count) else 0, ranks.max() if ranks.notna().any() else 0])
+    )
+    labels = dict(
+        zip(ranks[ranks.notna()].astype(int), rows.loc[ranks.notna(), "level"], strict=True)
+    )
+    levels = tuple(Level(r, labels.get(r, f"rank {r}")) for r in range(1, top + 1))
+    seen = rows.drop_duplicates("aspect_code")
+    aspects = tuple(
+        Aspect(c, t, "", "aspect")
+        for c, t in zip(seen["aspect_code"], seen["aspect_title"], strict=True)
+    )
+    return Framework(id=fid, title=fid, version="", levels=levels, aspects=aspects)
+
+
+def accepted_only(responses: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
+    """Judgements of accepted returns only, when files.csv can say which those are."""
+    if (
+        files.empty
+        or not {"file", "status"} <= set(files.columns)
+        or "source_file" not in responses
+    ):
+        return responses
+    status = dict(zip(files["file"], files["status"], strict=True))
+    if not set(responses["source_file"]) <= set(status):
+        return responses  # names written differently: trust responses.csv as it is
+    return responses[responses["source_file"].map(status).isin(ACCEPTED)]
+
+
+def load_responses(out_dir: Path, files: pd.DataFrame) -> pd.DataFrame:
+    path = out_dir / "responses.csv"
+    if not path.exists():
+        raise OutputError(
+            f"{out_dir} has no responses.csv; run 'sheetreview ingest DIR -o {out_dir}' first"
+        )
+    raw = read_text_csv(path)
+    try:
+        responses = bm.prepare(accepted_only(raw, files))
+    except ValueError as exc:
+        raise OutputError(
+            f"{path}: {exc}; run 'sheetreview ingest DIR -o {out_dir}' again to rewrite it"
+        ) from None
+    if responses.empty:
+        raise OutputError(
+            f"no accepted returns in {out_dir}: {_file_counts(files)}; see {out_dir / 'files.csv'}"
+        )
+    return responses
+
+
+def _file_counts(files: pd.DataFrame) -> str:
+    if files.empty or "status" not in files:
+        return "responses.csv holds no judgements"
+    counts = files["status"].value_counts()
+    return ", ".join(f"{n} {status}" for status, n in counts.items()) + " file(s)"
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> Path:
+    """Write whole or not at all: a reader never sees half a table."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        table.to_csv(tmp, index=False, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _rounded(table: pd.DataFrame) -> pd.DataFrame:
+    """Figures as a reader wants them in a CSV: means to 3 places, shares to 1, and so on."""
+    places = {"mean": 3, "difference": 3, "share": 1, "percentile": 1, "median": 2, "q1": 2}
+    places |= {"q3": 2, "cohort_median": 2}
+    digits = {}
+    for column in table.columns:
+        for prefix, n in places.items():
+            if column.startswith(prefix) and pd.api.types.is_float_dtype(table[column]):
+                digits[column] = n
+    return table.round(digits)
+
+
+def tables(bench: bm.Benchmarks) -> dict[str, pd.DataFrame]:
+    """The CSV files of a report, by file name."""
+    tables = {
+        "aspect_stats.csv": bench.aspect_stats,
+        "school_benchmarks.csv": bench.school_benchmarks.drop(columns=["school"]),
+        "school_overall.csv": bench.school_overall.drop(columns=["school"]),
+    }
+    if not bench.round_changes.empty:
+        tables["round_changes.csv"] = bench.round_changes
+        tables["school_changes.csv"] = bench.school_changes.drop(columns=["school"])
+        tables["school_rounds.csv"] = bench.school_rounds.drop(columns=["school"])
+    return tables
+
+
+def write_tables(named: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
+    """Write each table (a task for a worker process: CSV writing holds the GIL)."""
+    return [write_csv(_rounded(t), out_dir / name) for name, t in named.items()]
+
+
+# --- charts -------------------------------------------------------------------------------------
+
+
+def _chart_aspects(bench: bm.Benchmarks, cohort: bm.Cohort) -> charts.Aspects:
+    fw = bench.frameworks[cohort.framework]
+    stats = bench.of(bench.aspect_stats, cohort)
+    heading = f"{fw.title} ({fw.id} {fw.version})".replace(" )", ")")
+    heading += f", round {cohort.round}" if cohort.round else ""
+    heading += f", {bench.of(bench.school_overall, cohort).shape[0]} schools"
+    return charts.Aspects(
+        codes=list(stats["aspect_code"]),
+        titles=list(stats["aspect_title"]),
+        level_labels=[lv.label for lv in fw.levels],
+        heading=heading,
+    )
+
+
+def cohort_charts(
+    bench: bm.Benchmarks, cohort: bm.Cohort, folder: Path, drawer: charts.Drawer
+) -> dict[str, Future]:
+    """Start the distribution and heatmap of one cohort; each future gives [png, svg]."""
+    aspects = _chart_aspects(bench, cohort)
+    stats = bench.of(bench.aspect_stats, cohort)
+    n_levels = len(aspects.level_labels)
+    counts = stats[[f"n_rank_{r}" for r in range(1, n_levels + 1)]].fillna(0).to_numpy(float)
+    overall = bench.of(bench.school_overall, cohort).sort_values(
+        ["mean_rank", "school_name"], ascending=[False, True], na_position="last"
+    )
+    rows = bench.of(bench.school_benchmarks, cohort)
+    grid = bm.by_school(rows, "level_rank", overall["school"], aspects.codes, 0)
+    ranks = np.array(grid, dtype=float).reshape(len(overall), len(aspects.codes)).astype(int)
+    names = list(overall["school_name"])
+    return {
+        "distribution": drawer.submit(
+            charts.distribution_chart, aspects, counts, folder / f"distribution_{cohort.slug}"
+        ),
+        "heatmap": drawer.submit(
+            charts.heatmap_chart, aspects, names, ranks, folder / f"heatmap_{cohort.slug}"
+        ),
+    }
+
+
+def _framework_aspects(bench: bm.Benchmarks, fid: str) -> charts.Aspects:
+    fw = bench.frameworks[fid]
+    rounds = bench.rounds_of(fid)
+    heading = f"{fw.title} ({fw.id} {fw.version})".replace(" )", ")")
+    heading += f", rounds {', '.join(rounds)}"
+    return charts.Aspects(
+        codes=[a.code for a in fw.aspects],
+        titles=[a.title for a in fw.aspects],
+        level_labels=[lv.label for lv in fw.levels],
+        heading=heading,
+    )
+
+
+def progress_charts(
+    bench: bm.Benchmarks, fid: str, folder: Path, drawer: charts.Drawer
+) -> dict[str, Future]:
+    """Start the medians-by-round and school-movement charts of a framework seen in 2+ rounds."""
+    aspects = _framework_aspects(bench, fid)
+    rounds = bench.rounds_of(fid)
+    stats = bench.aspect_stats[bench.aspect_stats["framework"] == fid]
+    medians = stats.pivot(index="aspect_code", columns="round", values="median")
+    medians = medians.reindex(index=aspects.codes, columns=rounds).to_numpy(float)
+    overall = bench.school_overall[bench.school_overall["framework"] == fid]
+    means = overall.pivot(index="school", columns="round", values="mean_rank")
+    names = overall.groupby("school")["school_name"].last().reindex(means.index)
+    means = means.reindex(columns=rounds).to_numpy(float)
+    return {
+        "medians": drawer.submit(
+            charts.medians_by_round_chart, aspects, rounds, medians,
+            folder / f"rounds_medians_{bm.slug(fid)}",
+        ),
+        "slope": drawer.submit(
+            charts.slope_chart, aspects, rounds, list(names), means,
+            folder / f"rounds_schools_{bm.slug(fid)}",
+        ),
+    }  # fmt: skip
+
+
+def profiles(bench: bm.Benchmarks, cohort: bm.Cohort, folder: Path) -> list[charts.Profile]:
+    """One Profile per school of the cohort, named by URN (unique) and name (readable)."""
+    aspects = _chart_aspects(bench, cohort)
+    stats = bench.of(bench.aspect_stats, cohort).set_index("aspect_code")
+    rows = bench.of(bench.school_benchmarks, cohort)
+    overall = bench.of(bench.school_overall, cohort)
+    grid = bm.by_school(rows, "level_rank", overall["school"], aspects.codes, np.nan)
+    medians = list(stats.loc[aspects.codes, "median"].astype(float))
+    q1 = list(stats.loc[aspects.codes, "q1"].astype(float))
+    q3 = list(stats.loc[aspects.codes, "q3"].astype(float))
+    out = []
+    for i, (school, ranks) in enumerate(zip(overall.itertuples(), grid, strict=True)):
+        stem = bm.slug(f"{school.school_urn or i + 1}-{school.school_name}")
+        out.append(
+            charts.Profile(
+                school=f"{school.school_name} ({school.school_urn})"
+                if school.school_urn
+                else school.school_name,
+                position=_position_line(school),
+                aspects=aspects,
+                ranks=[float(r) for r in ranks],
+                medians=medians,
+                q1=q1,
+                q3=q3,
+                base=str(folder / "schools" / cohort.slug / stem),
+            )
+        )
+    return out
+
+
+def _position_line(school: object) -> str:
+    """Its overall position in words, for the profile chart's title."""
+    if pd.isna(school.mean_rank):
+        return "No aspect answered"
+    text = f"Mean level_rank {school.mean_rank:.2f} (cohort median {school.cohort_median:.2f})"
+    if pd.notna(school.percentile):
+        text += f", percentile {school.percentile:.0f}"
+    return text
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    old = target.with_name(f".{target.name}-old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# --- the whole report ---------------------------------------------------------------------------
+
+
+def build_report(
+    out_dir: Path, *, school_charts: bool = True, progress: Progress = None, jobs: int | None = None
+) -> ReportSummary:
+    """Statistics, charts and summary.xlsx for everything ingest put in `out_dir`.
+
+    Charts and CSV files are made in worker processes while this one writes the workbook.
+    """
+    out_dir = Path(out_dir)
+    files = read_text_csv(out_dir / "files.csv", FILES_COLUMNS)
+    problems = read_text_csv(out_dir / "problems.csv", PROBLEMS_COLUMNS)
+    responses = load_responses(out_dir, files)
+    bench = bm.compute(responses, load_frameworks(out_dir, responses))
+    result = ReportSummary(out_dir, cohorts=[c.label for c in bench.cohorts])
+    result.schools = int(bench.school_overall["school"].nunique())
+    staging = Path(tempfile.mkdtemp(prefix=".charts-new-", dir=out_dir))
+    try:
+        with charts.Drawer(jobs) as drawer:
+            started = start_charts(bench, staging, drawer)
+            todo = (
+                [p for c in bench.cohorts for p in profiles(bench, c, staging)]
+                if school_charts
+                else []
+            )
+            tasks = [
+                drawer.submit(charts.draw_profiles, part)
+                for part in charts.chunks(todo, drawer.workers)
+            ]
+            written = drawer.submit(write_tables, tables(bench), out_dir)
+            result.summary = write_summary(
+                out_dir / "summary.xlsx",
+                bench,
+                files=files,
+                problems=problems,
+                charts=lambda: pngs(started),
+            )
+            result.tables = written.result()
+            result.school_charts = charts.wait_all(tasks, len(todo), progress)
+        result.charts = len(list(staging.rglob("*.png")))
+        _replace_dir(staging, out_dir / "charts")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    result.notes += _summary_notes(bench)
+    return result
+
+
+def pngs(started: dict) -> dict:
+    """The PNG of each started chart, once drawn (the workbook embeds them)."""
+    return {key: {kind: f.result()[0] for kind, f in made.items()} for key, made in started.items()}
+
+
+def start_charts(bench: bm.Benchmarks, folder: Path, drawer: charts.Drawer) -> dict:
+    """Start every chart but the school profiles; futures by cohort (or framework) and kind."""
+    started: dict = {
+        cohort: cohort_charts(bench, cohort, folder, drawer) for cohort in bench.cohorts
+    }
+    for fid in bench.compared:
+        started[("progress", fid)] = progress_charts(bench, fid, folder, drawer)
+    return started
+
+
+def _summary_notes(bench: bm.Benchmarks) -> list[str]:
+    notes = []
+    if not evidence_fits(bench):
+        notes.append(
+            "summary.xlsx: too many judgements with evidence for one sheet to open quickly; "
+            "the Evidence sheet points to responses.csv, which holds them all"
+        )
+    if bench.compared:
+        partial = bench.school_rounds[bench.school_rounds["in_every_round"] == "no"]
+        notes.append(
+            f"Progress between rounds of {', '.join(bench.compared)}: see the Progress sheet; "
+            f"{len(partial)} school(s) not in every round are listed in school_rounds.csv"
+        )
+    if bench.unmapped:
+        notes.append(
+            "Aspects of an earlier framework version with no counterpart (not compared): "
+            + "; ".join(bench.unmapped)
+        )
+    return notes

@@ -1,0 +1,845 @@
+"""The summary workbook a trust leader reads: statistics laid out as sheets (xlsxwriter).
+
+Any text that came from a return (a school's name, its evidence, a file name) could start with
+`=`, `@`, `+` or `-`, or look like a link or a number. It is written with `write_string` and the
+workbook's string conversions are off, so it stays text: a school called `=1+1` is not a formula.
+
+The workbook is written in constant_memory mode (rows stream to disk) so a cohort of 10,000 schools
+fits in memory and time; that mode needs every sheet written top row first, which is why each
+writer below goes strictly down the sheet.
+
+Each cohort (one framework in one round) gets its own Matrix, Aspects and Schools sheets: levels
+of two frameworks are never put on one scale.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from sheetreview import __version__
+from sheetreview import benchmarks as bm
+from sheetreview.charts import BLANK_COLOUR, level_colours, text_colour
+from sheetreview.framework import Framework
+
+OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+POSITION_COLOURS = {"above": "#d6e6f4", "at": "#f2f2f2", "below": "#fbe0d2"}
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\']")
+MAX_LINES = 20  # tallest evidence row, in lines (Excel's limit is 409 points)
+# Beyond this many judgements with text, an Evidence sheet makes summary.xlsx slow to write and
+# to open (10,000 returns hold about 120 MB of evidence); they stay in responses.csv.
+MAX_EVIDENCE_ROWS = 50_000
+
+
+# --- low-level writing --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link to a sheet of this workbook (never to anything outside it)."""
+
+    sheet: str
+    text: str
+
+
+def put(ws: Worksheet, row: int, col: int, value: Any, fmt: Any = None) -> None:
+    """Write one value as what it is: numbers as numbers, everything else as literal text."""
+    if isinstance(value, Link):
+        ws.write_url(row, col, f"internal:'{value.sheet}'!A1", fmt, string=value.text)
+    elif _missing(value) or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+        ws.write_number(row, col, float(value), fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+class Sheet:
+    """A worksheet written row by row (constant_memory mode), with rows tall enough to read.
+
+    Spreadsheet programs do not re-measure wrapped text in a file they open (LibreOffice leaves
+    it overlapping), so each row's height is set here from its text and the column widths.
+    """
+
+    def __init__(self, ws: Worksheet, widths: list[float]) -> None:
+        self.ws = ws
+        self.row = 0
+        self.widths = widths
+        for col, width in enumerate(widths):
+            ws.set_column(col, col, width)
+
+    def line(
+        self, values: list[Any], fmts: Any = None, height: float | None = None, fit: bool = True
+    ) -> int:
+        """Write `values` on the next row; `fmts` is one format or one per value."""
+        height = height or (self.fit(values) if fit else None)
+        if height:
+            self.ws.set_row(self.row, height)
+        for col, value in enumerate(values):
+            fmt = fmts[col] if isinstance(fmts, list) else fmts
+            put(self.ws, self.row, col, value, fmt)
+        self.row += 1
+        return self.row - 1
+
+    def fit(self, values: list[Any]) -> float | None:
+        """The height wrapped text needs (None: one line, the default height)."""
+        lines = 1
+        for col, value in enumerate(values[: len(self.widths)]):
+            if isinstance(value, str) and len(value) > self.widths[col]:
+                lines = max(lines, text_lines(value, self.widths[col]))
+        return 15.0 * min(lines, MAX_LINES) if lines > 1 else None
+
+    def skip(self, n: int = 1) -> None:
+        self.row += n
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines `text` takes when wrapped in a column `width` characters wide (a fair estimate)."""
+    per_line = max(1, int(width * 1.2))
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+
+
+class Styles:
+    """Every format, made once (xlsxwriter formats are workbook-wide objects)."""
+
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        self.wb = wb
+        self._cache: dict[tuple, Any] = {}
+        self.title = self.get(bold=True, font_size=14)
+        self.heading = self.get(bold=True, font_size=12, font_color="#1f3864")
+        self.note = self.get(italic=True, font_color="#404040")
+        self.header = self.get(
+            bold=True, bg_color="#e7e6e6", border=1, text_wrap=True, valign="top"
+        )
+        self.header_rot = self.get(
+            bold=False, text_wrap=True, rotation=90, valign="bottom", font_size=9
+        )
+        self.wrap = self.get(text_wrap=True, valign="top")
+        self.wrap_centre = self.get(text_wrap=True, valign="top", align="center")
+        self.centre = self.get(valign="top", align="center")
+        self.top = self.get(valign="top")
+        self.bold = self.get(bold=True)
+        self.dec2 = self.get(num_format="0.00", valign="top")
+        self.dec1 = self.get(num_format="0.0", valign="top")
+        self.change = self.get(num_format="+0.00;-0.00;0", valign="top")
+        self.change1 = self.get(num_format="+0.0;-0.0;0", valign="top")
+        self.whole = self.get(num_format="0", valign="top")
+        self.blank = self.get(bg_color=BLANK_COLOUR, border=1, border_color="#ffffff")
+        # A school's position is stored as its difference from the median and shown as a word,
+        # so it sorts and filters by size while reading "above", "at" or "below".
+        self.position_value = self.get(num_format='"above";"below";"at"', align="center")
+        self.cf = {k: wb.add_format({"bg_color": c}) for k, c in POSITION_COLOURS.items()}
+        self.cf_blank = wb.add_format({"bg_color": BLANK_COLOUR})
+
+    def get(self, **props: Any) -> Any:
+        key = tuple(sorted(props.items()))
+        if key not in self._cache:
+            self._cache[key] = self.wb.add_format(props)
+        return self._cache[key]
+
+    def level_formats(self, n_levels: int, **extra: Any) -> list[Any]:
+        """Formats indexed by rank, blank (grey) at index 0: for writing many cells fast."""
+        return [self.level(n_levels, None, **extra)] + [
+            self.level(n_levels, r, **extra) for r in range(1, n_levels + 1)
+        ]
+
+    def level(self, n_levels: int, rank: Any, **extra: Any) -> Any:
+        """The fill of level `rank` of `n_levels`; grey when blank."""
+        if rank is None or rank is pd.NA or (isinstance(rank, float) and math.isnan(rank)):
+            return self.get(bg_color=BLANK_COLOUR, border=1, border_color="#ffffff", **extra)
+        colour = level_colours(n_levels)[int(rank) - 1]
+        return self.get(
+            bg_color=colour,
+            font_color=text_colour(colour),
+            border=1,
+            border_color="#ffffff",
+            **extra,
+        )
+
+
+def sheet_name(kind: str, cohort: bm.Cohort, index: int, single: bool, used: set[str]) -> str:
+    """A valid, unique sheet name: `kind`, then the cohort when there are several."""
+    name = kind if single else f"{kind} {cohort.label}"
+    name = _BAD_SHEET_CHARS.sub("-", name).strip()
+    if len(name) > 31:
+        name = f"{kind} {index + 1}"
+    while name.lower() in used:
+        name = f"{name[:28]}~{len(used)}"
+    used.add(name.lower())
+    return name
+
+
+def median_label(fw: Framework, value: float) -> str:
+    """The median as the framework's level label, or the two labels it lies between."""
+    if value is None or pd.isna(value):
+        return ""
+    low, high = math.floor(value), math.ceil(value)
+    if low == high:
+        return fw.level(low).label
+    return f"between {fw.level(low).label} and {fw.level(high).label}"
+
+
+def fw_heading(fw: Framework, cohort: bm.Cohort) -> str:
+    text = f"{fw.title} ({fw.id} {fw.version})".replace(" )", ")")
+    return text + (f", round {cohort.round}" if cohort.round else "")
+
+
+# --- the workbook -------------------------------------------------------------------------------
+
+
+ChartPaths = dict[bm.Cohort, dict[str, Path]]
+Charts = ChartPaths | Callable[[], ChartPaths]
+
+
+@dataclass
+class Context:
+    wb: xlsxwriter.Workbook
+    st: Styles
+    bench: bm.Benchmarks
+    files: pd.DataFrame
+    problems: pd.DataFrame
+    charts: Charts
+    names: dict[tuple[str, bm.Cohort], str]
+
+    def chart(self, cohort: bm.Cohort, kind: str) -> Path | None:
+        """A cohort chart's PNG, waiting for it if it is still being drawn."""
+        if callable(self.charts):
+            self.charts = self.charts()
+        return self.charts.get(cohort, {}).get(kind)
+
+
+def write_summary(
+    path: Path,
+    bench: bm.Benchmarks,
+    *,
+    files: pd.DataFrame,
+    problems: pd.DataFrame,
+    charts: Charts | None = None,
+) -> Path:
+    """Write summary.xlsx (whole, via a temporary file) and return its path.
+
+    `charts` gives each cohort's chart PNGs by kind, or is called for them once they are needed
+    (last: the Overview, first sheet, is written after the others so the charts can be drawn
+    meanwhile).
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp.xlsx")
+    wb = xlsxwriter.Workbook(str(tmp), OPTIONS)
+    wb.set_properties({"title": "Self-review summary", "comments": f"sheetreview {__version__}"})
+    ctx = Context(wb, Styles(wb), bench, files, problems, charts or {}, _sheet_names(bench))
+    try:
+        _write_all(ctx)
+        wb.close()
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _sheet_names(bench: bm.Benchmarks) -> dict[tuple[str, bm.Cohort], str]:
+    used = {"overview", "evidence", "data quality", "problems", "progress"}
+    used |= {f"progress {fid}"[:31] for fid in bench.compared}
+    single = len(bench.cohorts) == 1
+    return {
+        (kind, cohort): sheet_name(kind, cohort, i, single, used)
+        for i, cohort in enumerate(bench.cohorts)
+        for kind in ("Matrix", "Aspects", "Schools")
+    }
+
+
+def _write_all(ctx: Context) -> None:
+    overview = ctx.wb.add_worksheet("Overview")
+    for cohort in ctx.bench.cohorts:
+        write_matrix(ctx, cohort)
+        write_aspects(ctx, cohort)
+        write_schools(ctx, cohort)
+    if not ctx.bench.round_changes.empty:
+        write_progress(ctx)
+    write_evidence(ctx)
+    write_data_quality(ctx)
+    write_problems(ctx)
+    write_overview(ctx, overview)
+
+
+# --- Overview -----------------------------------------------------------------------------------
+
+
+def write_overview(ctx: Context, ws: Worksheet) -> None:
+    ws.set_portrait()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    sh = Sheet(ws, [12, 50, 14, 14, 14, 14, 14])
+    st = ctx.st
+    sh.line(["Self-review summary"], st.title, height=22)
+    sh.line([f"Made {date.today().isoformat()} by sheetreview {__version__}."], st.note, fit=False)
+    sh.line(
+        [
+            "Levels are compared by rank, 1 = least developed, whatever a framework's own numbering. "
+            "Colours run from red (least developed) to blue (most developed) in every sheet and chart."
+        ],
+        st.note,
+        fit=False,
+    )
+    sh.skip()
+    _overview_files(ctx, sh)
+    for fid in ctx.bench.compared:
+        name = progress_sheet_name(ctx.bench, fid)
+        sh.skip()
+        sh.line([f"Progress between rounds of {fid}", "", Link(name, name)], st.heading, fit=False)
+    for cohort in ctx.bench.cohorts:
+        sh.skip()
+        _overview_cohort(ctx, sh, cohort)
+
+
+def _overview_files(ctx: Context, sh: Sheet) -> None:
+    sh.line(["Returns received"], ctx.st.heading, fit=False)
+    counts = ctx.files["status"].value_counts() if "status" in ctx.files else pd.Series(dtype=int)
+    for status in ("accepted", "accepted_with_problems", "rejected", "superseded", "skipped"):
+        sh.line(["", status.replace("_", " "), int(counts.get(status, 0))])
+    sh.line(["", "files in all", int(counts.sum())], ctx.st.bold)
+    sh.line(
+        [
+            "",
+            "Why a file was rejected, and what each school must fix: the Data quality and "
+            "Problems sheets (files.csv and problems.csv in the output folder).",
+        ],
+        ctx.st.note,
+        fit=False,
+    )
+
+
+def _overview_cohort(ctx: Context, sh: Sheet, cohort: bm.Cohort) -> None:
+    fw = ctx.bench.frameworks[cohort.framework]
+    sh.line([fw_heading(fw, cohort)], ctx.st.heading, height=18, fit=False)
+    overall = ctx.bench.of(ctx.bench.school_overall, cohort)
+    complete = int((overall["aspects_answered"] >= overall["aspects_total"]).sum())
+    sh.line(["", "Schools in this cohort", len(overall)])
+    sh.line(["", "Returns complete (every aspect answered)", complete])
+    sh.line(["", "Returns incomplete (some aspects left blank)", len(overall) - complete])
+    _level_scale(ctx, sh, fw, first_col=2)
+    _sheet_links(ctx, sh, cohort)
+    stats = ctx.bench.of(ctx.bench.aspect_stats, cohort)
+    stats = stats[stats["n"] > 0]
+    lowest = fw.levels[0].label
+    lists = [
+        ("Weakest aspects: lowest median level", ["median", "mean"], [True, True]),
+        ("Strongest aspects: highest median level", ["median", "mean"], [False, False]),
+        (f"Most schools at the lowest level ({lowest})", ["share_lowest", "mean"], [False, True]),
+    ]
+    for heading, by, ascending in lists:
+        _aspect_list(ctx, sh, fw, heading, stats.sort_values(by, ascending=ascending).head(3))
+    _overview_chart(ctx, sh, cohort)
+
+
+def _level_scale(ctx: Context, sh: Sheet, fw: Framework, first_col: int) -> None:
+    """The framework's levels in their colours, least developed first."""
+    pad = [""] * (first_col - 1)
+    values = ["Levels", *pad, *[lv.label for lv in fw.levels], "(least to most developed)"]
+    fmts = [ctx.st.bold, *[None] * len(pad)]
+    fmts += [ctx.st.level(fw.level_count, lv.rank, align="center") for lv in fw.levels]
+    sh.line(values, [*fmts, ctx.st.note], fit=False)
+
+
+def _sheet_links(ctx: Context, sh: Sheet, cohort: bm.Cohort) -> None:
+    sh.line(["Sheets"], ctx.st.bold, fit=False)
+    what = {
+        "Matrix": "every school's level per aspect",
+        "Aspects": "how the levels are spread per aspect, with a chart",
+        "Schools": "each school against the cohort median",
+    }
+    for kind, text in what.items():
+        name = ctx.names[(kind, cohort)]
+        sh.line(["", Link(name, name), text], fit=False)
+
+
+def _aspect_list(ctx: Context, sh: Sheet, fw: Framework, heading: str, rows: pd.DataFrame) -> None:
+    sh.skip()
+    sh.line([heading], ctx.st.bold, fit=False)
+    head = ["Code", "Aspect", "Median level", f"% at {fw.levels[0].label}", "Answered"]
+    sh.line(head, ctx.st.header)
+    st = ctx.st
+    for r in rows.itertuples():
+        values = [r.aspect_code, r.aspect_title, median_label(fw, r.median), r.share_lowest, r.n]
+        sh.line(values, [st.top, st.wrap, st.wrap_centre, st.whole, st.whole])
+
+
+def _overview_chart(ctx: Context, sh: Sheet, cohort: bm.Cohort) -> None:
+    png = ctx.chart(cohort, "distribution")
+    if png and png.exists():
+        sh.skip()
+        sh.skip(insert_png(sh.ws, sh.row, 0, png, width_px=860) + 1)
+
+
+def insert_png(ws: Worksheet, row: int, col: int, png: Path, width_px: int) -> int:
+    """Insert a chart scaled to `width_px` on screen; returns the rows it covers (20 px each)."""
+    from PIL import Image
+
+    with Image.open(png) as img:
+        w, h = img.size
+        dpi = img.info.get("dpi", (96, 96))[0] or 96
+    native_w = w * 96 / dpi  # xlsxwriter sizes a PNG by the dpi stored in it
+    scale = width_px / native_w
+    ws.insert_image(row, col, str(png), {"x_scale": scale, "y_scale": scale, "object_position": 3})
+    return math.ceil(h * 96 / dpi * scale / 20)
+
+
+# --- shared table layout --------------------------------------------------------------------------
+
+
+def _title_rows(ctx: Context, sh: Sheet, title: str, note: str) -> None:
+    sh.line([title], ctx.st.title, height=22, fit=False)
+    sh.line([note], ctx.st.note, fit=False)
+
+
+def _table_finish(
+    ws: Worksheet, header_row: int, last_row: int, last_col: int, freeze_col: int = 0
+) -> None:
+    """Headers frozen, filters on, printed landscape one page wide with the header repeated."""
+    ws.freeze_panes(header_row + 1, freeze_col)
+    ws.autofilter(header_row, 0, max(last_row, header_row), last_col)
+    ws.repeat_rows(header_row)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+
+
+# --- Matrix ---------------------------------------------------------------------------------------
+
+
+def write_matrix(ctx: Context, cohort: bm.Cohort) -> None:
+    fw = ctx.bench.frameworks[cohort.framework]
+    stats = ctx.bench.of(ctx.bench.aspect_stats, cohort)
+    codes, titles = list(stats["aspect_code"]), list(stats["aspect_title"])
+    ws = ctx.wb.add_worksheet(ctx.names[("Matrix", cohort)])
+    width = min(max(7, max(len(lv.label) for lv in fw.levels) + 2), 18)
+    sh = Sheet(ws, [11, 34, *[width] * len(codes), 10, 10, 10])
+    _title_rows(
+        ctx,
+        sh,
+        f"Level per school and aspect: {fw_heading(fw, cohort)}",
+        "Each cell shows the level the school chose; grey = not answered. Sort and filter with "
+        "the arrows on the header row.",
+    )
+    _level_scale(ctx, sh, fw, first_col=2)
+    sh.line(
+        ["", "Aspect", *titles], [None, ctx.st.note, *[ctx.st.header_rot] * len(titles)], height=190
+    )
+    head = ["URN", "School", *codes, "Aspects answered", "Mean level_rank", "Percentile"]
+    header_row = sh.line(head, ctx.st.header)
+    _matrix_rows(ctx, sh, cohort, fw, codes)
+    _table_finish(ws, header_row, sh.row - 1, len(head) - 1, freeze_col=2)
+    ws.repeat_columns(0, 1)
+
+
+def _matrix_rows(
+    ctx: Context, sh: Sheet, cohort: bm.Cohort, fw: Framework, codes: list[str]
+) -> None:
+    rows = ctx.bench.of(ctx.bench.school_benchmarks, cohort)
+    overall = ctx.bench.of(ctx.bench.school_overall, cohort)
+    labels = bm.by_school(rows, "level", overall["school"], codes, "")
+    ranks = bm.by_school(rows, "level_rank", overall["school"], codes, 0)
+    st = ctx.st
+    by_rank = st.level_formats(fw.level_count, align="center")
+    for school, label_row, rank_row in zip(overall.itertuples(), labels, ranks, strict=True):
+        fmts = [by_rank[int(r)] for r in rank_row]
+        values = [school.school_urn, school.school_name, *label_row]
+        values += [school.aspects_answered, school.mean_rank, school.percentile]
+        sh.line(values, [None, None, *fmts, st.whole, st.dec2, st.whole], fit=False)
+
+
+# --- Aspects --------------------------------------------------------------------------------------
+
+
+def write_aspects(ctx: Context, cohort: bm.Cohort) -> None:
+    fw = ctx.bench.frameworks[cohort.framework]
+    name = ctx.names[("Aspects", cohort)]
+    n = fw.level_count
+    level_width = max(9, min(16, max(len(lv.label) for lv in fw.levels) + 2))
+    sh = Sheet(ctx.wb.add_worksheet(name), [9, 46, 9, 9, *[level_width] * n, 9, 16, 9, 7, 7, 7, 7])
+    lowest, highest = fw.levels[0].label, fw.levels[-1].label
+    _title_rows(
+        ctx,
+        sh,
+        f"Levels per aspect: {fw_heading(fw, cohort)}",
+        "Schools at each level, least developed first. Median and quartiles are of level_rank: "
+        f"1 = {lowest} (least developed) ... {n} = {highest} (most developed).",
+    )
+    head = ["Code", "Aspect", "Answered", "Blank", *[lv.label for lv in fw.levels],
+            f"% at {lowest}", "Median level", "Median (rank)", "Q1", "Q3", "IQR", "Mean"]  # fmt: skip
+    fmts = [ctx.st.header] * 4
+    fmts += [ctx.st.level(n, r, bold=True, text_wrap=True, align="center") for r in range(1, n + 1)]
+    header_row = sh.line(head, fmts + [ctx.st.header] * 7)
+    first = sh.row
+    for r in ctx.bench.of(ctx.bench.aspect_stats, cohort).itertuples():
+        _aspect_row(ctx, sh, fw, r)
+    _table_finish(sh.ws, header_row, sh.row - 1, len(head) - 1, freeze_col=2)
+    _aspects_chart(ctx, sh.ws, name, fw, cohort, (header_row, first, sh.row - 1), sh.row + 2)
+
+
+def _aspect_row(ctx: Context, sh: Sheet, fw: Framework, r: Any) -> None:
+    n = fw.level_count
+    counts = [getattr(r, f"n_rank_{i}") for i in range(1, n + 1)]
+    iqr = r.q3 - r.q1 if pd.notna(r.q1) else None
+    values = [r.aspect_code, r.aspect_title, r.n, r.n_blank, *counts, r.share_lowest,
+              median_label(fw, r.median), r.median, r.q1, r.q3, iqr, r.mean]  # fmt: skip
+    st = ctx.st
+    fmts = [st.top, st.wrap, st.whole, st.whole, *[st.whole] * n, st.whole, st.wrap_centre,
+            st.dec1, st.dec2, st.dec2, st.dec2, st.dec2]  # fmt: skip
+    sh.line(values, fmts)
+
+
+def _aspects_chart(
+    ctx: Context,
+    ws: Worksheet,
+    name: str,
+    fw: Framework,
+    cohort: bm.Cohort,
+    rows: tuple[int, int, int],
+    at_row: int,
+) -> None:
+    """A native percent-stacked bar chart: Excel users can restyle it and it follows the data."""
+    header_row, first, last = rows
+    if last < first:
+        return
+    chart = ctx.wb.add_chart({"type": "bar", "subtype": "percent_stacked"})
+    for i, colour in enumerate(level_colours(fw.level_count)):
+        col = 4 + i
+        chart.add_series(
+            {
+                "name": [name, header_row, col],
+                "categories": [name, first, 0, last, 0],
+                "values": [name, first, col, last, col],
+                "fill": {"color": colour},
+                "border": {"color": "#595959", "width": 0.5},
+                "gap": 40,
+            }
+        )
+    title = f"Share of schools at each level, least developed first: {cohort.label}"
+    chart.set_title({"name": title, "name_font": {"size": 11}})
+    chart.set_y_axis({"reverse": True, "num_font": {"size": 8}})
+    chart.set_x_axis(
+        {"num_format": "0%", "major_gridlines": {"visible": True, "line": {"color": "#d9d9d9"}}}
+    )
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 860, "height": 130 + 24 * (last - first + 1)})
+    ws.insert_chart(at_row, 0, chart, {"object_position": 3})
+
+
+# --- Schools --------------------------------------------------------------------------------------
+
+
+def write_schools(ctx: Context, cohort: bm.Cohort) -> None:
+    fw = ctx.bench.frameworks[cohort.framework]
+    codes = list(ctx.bench.of(ctx.bench.aspect_stats, cohort)["aspect_code"])
+    ws = ctx.wb.add_worksheet(ctx.names[("Schools", cohort)])
+    sh = Sheet(ws, [11, 34, 9, 9, 9, 9, 10, 8, 8, 8, *[7] * len(codes)])
+    _title_rows(
+        ctx,
+        sh,
+        f"Each school against the cohort: {fw_heading(fw, cohort)}",
+        "Per aspect: above, at or below the cohort median (all schools, this one included); the "
+        "cell's value is the difference in level_rank. Percentile: share of the other schools "
+        "below, plus half of those tied (50 = middle). Highest mean level first.",
+    )
+    head = ["URN", "School", "Aspects answered", "Mean level_rank", "Cohort median of means",
+            "Overall position", "Overall percentile", "Aspects above", "Aspects at",
+            "Aspects below", *codes]  # fmt: skip
+    header_row = sh.line(head, ctx.st.header)
+    _school_rows(ctx, sh, cohort, codes)
+    _table_finish(ws, header_row, sh.row - 1, len(head) - 1, freeze_col=2)
+    ws.repeat_columns(0, 1)
+    if sh.row > header_row + 1:
+        _position_colours(ctx, ws, (header_row + 1, 5, sh.row - 1, 5))
+        _position_colours(ctx, ws, (header_row + 1, 10, sh.row - 1, len(head) - 1))
+
+
+def _position_colours(ctx: Context, ws: Worksheet, cells: tuple[int, int, int, int]) -> None:
+    """Above, at and below coloured by the cell's value (its difference from the median)."""
+    ws.conditional_format(
+        *cells, {"type": "blanks", "stop_if_true": True, "format": ctx.st.cf_blank}
+    )
+    for criteria, key in ((">", "above"), ("<", "below"), ("==", "at")):
+        rule = {"type": "cell", "criteria": criteria, "value": 0, "format": ctx.st.cf[key]}
+        ws.conditional_format(*cells, rule)
+
+
+def _school_rows(ctx: Context, sh: Sheet, cohort: bm.Cohort, codes: list[str]) -> None:
+    overall = ctx.bench.of(ctx.bench.school_overall, cohort).sort_values(
+        ["mean_rank", "school_name"], ascending=[False, True], na_position="last"
+    )
+    rows = ctx.bench.of(ctx.bench.school_benchmarks, cohort)
+    differences = bm.by_school(rows, "difference", overall["school"], codes, None)
+    st = ctx.st
+    fmts = [None, None, st.whole, st.dec2, st.dec2, st.position_value, st.whole, st.whole,
+            st.whole, st.whole, *[st.position_value] * len(codes)]  # fmt: skip
+    for s, diff in zip(overall.itertuples(), differences, strict=True):
+        counts = [sum(d is not None and op(d) for d in diff) for op in _SIGNS]
+        values = [s.school_urn, s.school_name, s.aspects_answered, s.mean_rank, s.cohort_median,
+                  s.difference, s.percentile, *counts, *diff]  # fmt: skip
+        sh.line(values, fmts, fit=False)
+
+
+# Aspects above, at and below the median, by the sign of the difference.
+_SIGNS = (lambda d: d > 0, lambda d: d == 0, lambda d: d < 0)
+
+
+# --- Evidence -------------------------------------------------------------------------------------
+
+
+def evidence_rows(bench: bm.Benchmarks) -> pd.DataFrame:
+    """The judgements with evidence or next steps, school by school."""
+    r = bench.responses
+    empty = pd.Series("", index=r.index)
+    rows = r.assign(evidence=r.get("evidence", empty), next_steps=r.get("next_steps", empty))
+    rows = rows[(rows["evidence"] != "") | (rows["next_steps"] != "")]
+    rows = rows.assign(_round=bm.round_rank(rows["round"]))
+    return rows.sort_values(["framework", "_round", "school_name", "school"], kind="stable")
+
+
+def evidence_fits(bench: bm.Benchmarks) -> bool:
+    """Whether the Evidence sheet can hold every judgement with text (see MAX_EVIDENCE_ROWS)."""
+    r = bench.responses
+    has = pd.Series(False, index=r.index)
+    for column in ("evidence", "next_steps"):
+        if column in r:
+            has |= r[column] != ""
+    return int(has.sum()) <= MAX_EVIDENCE_ROWS
+
+
+def write_evidence(ctx: Context) -> None:
+    if not evidence_fits(ctx.bench):
+        _evidence_elsewhere(ctx)
+        return
+    several = len(ctx.bench.cohorts) > 1
+    head = ["URN", "School", "Code", "Aspect", "Level", "Evidence", "Next steps"]
+    widths = [11, 28, 8, 30, 12, 60, 50]
+    if several:
+        head, widths = ["Framework", "Round", *head], [14, 12, *widths]
+    sh = Sheet(ctx.wb.add_worksheet("Evidence"), widths)
+    _title_rows(
+        ctx,
+        sh,
+        "Evidence and next steps",
+        "As each school wrote them. Filter by school, aspect or level with the arrows.",
+    )
+    header_row = sh.line(head, ctx.st.header)
+    _evidence_rows(ctx, sh, several)
+    _table_finish(sh.ws, header_row, sh.row - 1, len(head) - 1, freeze_col=0)
+
+
+def _evidence_elsewhere(ctx: Context) -> None:
+    sh = Sheet(ctx.wb.add_worksheet("Evidence"), [100])
+    _title_rows(ctx, sh, "Evidence and next steps", "")
+    sh.line(
+        [
+            f"More than {MAX_EVIDENCE_ROWS:,} judgements have evidence or next steps: too many for "
+            "this workbook to stay quick to open. Every one is in responses.csv, in the same folder "
+            "(columns school_name, aspect_code, level, evidence, next_steps): open it in a "
+            "spreadsheet program and filter by school or aspect."
+        ],
+        ctx.st.wrap,
+    )
+
+
+def _evidence_rows(ctx: Context, sh: Sheet, several: bool) -> None:
+    rows = evidence_rows(ctx.bench)
+    n_levels = {fid: fw.level_count for fid, fw in ctx.bench.frameworks.items()}
+    st = ctx.st
+    for row in rows.itertuples():
+        level_fmt = st.level(n_levels[row.framework], row.rank, valign="top")
+        values = [row.school_urn, row.school_name, row.aspect_code, row.aspect_title, row.level,
+                  row.evidence, row.next_steps]  # fmt: skip
+        fmts = [st.top, st.top, st.top, st.wrap, level_fmt, st.wrap, st.wrap]
+        if several:
+            values, fmts = [row.framework, row.round, *values], [st.top, st.top, *fmts]
+        sh.line(values, fmts)
+
+
+# --- Data quality ---------------------------------------------------------------------------------
+
+NUMERIC_FILE_COLUMNS = ("bytes", "aspects_answered", "aspects_total", "problems")
+
+
+def write_data_quality(ctx: Context) -> None:
+    columns = list(ctx.files.columns)
+    widths = {"file": 40, "sha256": 14, "reason": 60, "school_name": 28, "status": 14}
+    sh = Sheet(ctx.wb.add_worksheet("Data quality"), [widths.get(c, 10) for c in columns])
+    _title_rows(
+        ctx,
+        sh,
+        "Data quality: every file read",
+        "One row per file in the returns folder, with its status and why. What to fix is on the "
+        "Problems sheet.",
+    )
+    _problem_counts(ctx, sh)
+    header_row = sh.line([c.replace("_", " ") for c in columns], ctx.st.header)
+    fmts = [ctx.st.wrap if c in ("reason", "file") else ctx.st.top for c in columns]
+    for row in ctx.files.itertuples(index=False):
+        values = [
+            _number(v) if c in NUMERIC_FILE_COLUMNS else v
+            for c, v in zip(columns, row, strict=True)
+        ]
+        sh.line(values, fmts)
+    _table_finish(sh.ws, header_row, sh.row - 1, max(len(columns) - 1, 0))
+
+
+def _number(value: str) -> Any:
+    """A count written by ingest as text, as a number a filter can sort."""
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+def _problem_counts(ctx: Context, sh: Sheet) -> None:
+    if ctx.problems.empty or "code" not in ctx.problems:
+        sh.line(["No problems were recorded."], fit=False)
+        sh.skip()
+        return
+    counts = ctx.problems.groupby(["severity", "code"]).size().reset_index(name="n")
+    counts = counts.sort_values(["severity", "n"], ascending=[True, False])
+    sh.line(["Severity", "Problem", "How many"], ctx.st.header)
+    for row in counts.itertuples(index=False):
+        sh.line(list(row), fit=False)
+    sh.skip()
+
+
+def write_problems(ctx: Context) -> None:
+    columns = list(ctx.problems.columns)
+    widths = {"file": 36, "message": 90, "code": 20}
+    sh = Sheet(ctx.wb.add_worksheet("Problems"), [widths.get(c, 10) for c in columns])
+    _title_rows(
+        ctx,
+        sh,
+        "Problems found in the returns",
+        "What each school must fix, at the sheet and cell named. Filter by file or code.",
+    )
+    header_row = sh.line(columns, ctx.st.header)
+    fmts = [ctx.st.wrap if c in ("message", "file") else ctx.st.top for c in columns]
+    for row in ctx.problems.itertuples(index=False):
+        sh.line(list(row), fmts)
+    _table_finish(sh.ws, header_row, sh.row - 1, max(len(columns) - 1, 0))
+
+
+# --- Progress between rounds ----------------------------------------------------------------------
+
+
+def progress_sheet_name(bench: bm.Benchmarks, fid: str) -> str:
+    return "Progress" if len(bench.compared) == 1 else f"Progress {fid}"[:31]
+
+
+def write_progress(ctx: Context) -> None:
+    for fid in ctx.bench.compared:
+        _progress_sheet(ctx, fid)
+
+
+def _progress_sheet(ctx: Context, fid: str) -> None:
+    fw = ctx.bench.frameworks[fid]
+    n = fw.level_count
+    ws = ctx.wb.add_worksheet(progress_sheet_name(ctx.bench, fid))
+    sh = Sheet(ws, [11, 40, 9, 9, 24, 24, 9, 9, 9, 9, 9, 9, 9, *[11] * n])
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    rounds = ctx.bench.rounds_of(fid)
+    _title_rows(
+        ctx,
+        sh,
+        f"Progress between rounds: {fw.title} ({fw.id}), rounds {', '.join(rounds)}",
+        "Each round against the one before. Changes are in level_rank (positive = more "
+        "developed); changes in share are in percentage points.",
+    )
+    changes = ctx.bench.round_changes[ctx.bench.round_changes["framework"] == fid]
+    for (before, after), pair in changes.groupby(["from_round", "to_round"], sort=False):
+        sh.skip()
+        sh.line([f"From round {before} to round {after}"], ctx.st.heading, height=18, fit=False)
+        _progress_aspects(ctx, sh, fw, pair)
+        sh.skip()
+        _progress_schools(ctx, sh, fid, before, after)
+    sh.skip()
+    _not_in_every_round(ctx, sh, fid)
+    _progress_charts(ctx, sh, fid)
+
+
+def _progress_aspects(ctx: Context, sh: Sheet, fw: Framework, pair: pd.DataFrame) -> None:
+    st, n = ctx.st, fw.level_count
+    head = ["Code", "Aspect", "Answered before", "Answered after", "Median level before",
+            "Median level after", "Median change", "Mean before", "Mean after", "Mean change",
+            "Schools up", "Schools down", "Schools same",
+            *[f"Change in % at {lv.label}" for lv in fw.levels]]  # fmt: skip
+    level_heads = [st.level(n, r, bold=True, text_wrap=True, valign="top") for r in range(1, n + 1)]
+    sh.line(head, [st.header] * 13 + level_heads)
+    shares = [f"share_change_rank_{r}" for r in range(1, n + 1)]
+    fmts = [st.top, st.wrap, st.whole, st.whole, st.wrap_centre, st.wrap_centre, st.change,
+            st.dec2, st.dec2, st.change, st.whole, st.whole, st.whole, *[st.change1] * n]  # fmt: skip
+    for r in pair.itertuples():
+        values = [r.aspect_code, r.aspect_title, r.n_from, r.n_to, median_label(fw, r.median_from),
+                  median_label(fw, r.median_to), r.median_change, r.mean_from, r.mean_to,
+                  r.mean_change, r.schools_up, r.schools_down, r.schools_same,
+                  *[getattr(r, c) for c in shares]]  # fmt: skip
+        sh.line(values, fmts)
+
+
+def _progress_schools(ctx: Context, sh: Sheet, fid: str, before: str, after: str) -> None:
+    moves = ctx.bench.school_changes
+    moves = moves[
+        (moves["framework"] == fid) & (moves["from_round"] == before) & (moves["to_round"] == after)
+    ]
+    overall = ctx.bench.school_overall[ctx.bench.school_overall["framework"] == fid]
+    mean = overall.set_index(["round", "school"])["mean_rank"]
+    st = ctx.st
+    head = ["URN", "School", "Aspects compared", "Mean change", "Aspects that moved up",
+            "Aspects that moved down", "Up", "Down", "Same", "Mean before", "Mean after"]  # fmt: skip
+    sh.line(head, st.header)
+    fmts = [st.top, st.wrap, st.whole, st.change, st.wrap, st.wrap, st.whole, st.whole, st.whole,
+            st.dec2, st.dec2]  # fmt: skip
+    for school, rows in moves.groupby("school", sort=False):
+        up = rows.loc[rows["direction"] == "up", "aspect_code"].tolist()
+        down = rows.loc[rows["direction"] == "down", "aspect_code"].tolist()
+        same = int((rows["direction"] == "same").sum())
+        a, b = mean.get((before, school)), mean.get((after, school))
+        values = [rows["school_urn"].iloc[0], rows["school_name"].iloc[0],
+                  len(up) + len(down) + same, b - a, ", ".join(up), ", ".join(down), len(up),
+                  len(down), same, a, b]  # fmt: skip
+        sh.line(values, fmts)
+
+
+def _not_in_every_round(ctx: Context, sh: Sheet, fid: str) -> None:
+    rounds = ctx.bench.school_rounds
+    partial = rounds[(rounds["framework"] == fid) & (rounds["in_every_round"] == "no")]
+    sh.line([f"Schools not in every round: {len(partial)}"], ctx.st.heading, height=18, fit=False)
+    if partial.empty:
+        return
+    head = ["URN", "School", "", "", "Rounds taken part in", "Rounds missed"]
+    sh.line(head, [ctx.st.header] * 2 + [None] * 2 + [ctx.st.header] * 2)
+    for r in partial.itertuples():
+        sh.line([r.school_urn, r.school_name, "", "", r.rounds, r.missing_rounds], ctx.st.wrap)
+    if ctx.bench.unmapped:
+        sh.skip()
+        sh.line(["Aspects of an earlier framework version with no counterpart, not compared: "
+                 + "; ".join(ctx.bench.unmapped)], ctx.st.note, fit=False)  # fmt: skip
+
+
+def _progress_charts(ctx: Context, sh: Sheet, fid: str) -> None:
+    for kind in ("medians", "slope"):
+        png = ctx.chart(("progress", fid), kind)
+        if png and png.exists():
+            sh.skip()
+            sh.skip(insert_png(sh.ws, sh.row, 0, png, width_px=760) + 1)

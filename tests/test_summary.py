@@ -1,0 +1,202 @@
+"""summary.xlsx: its sheets, its colours, and text from returns kept as literal text."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from test_benchmarks import judgements, write_out
+
+from sheetreview import office, summary
+from sheetreview.charts import level_colours
+from sheetreview.report import build_report
+
+DANGEROUS = {
+    "name": "=1+1",
+    "evidence": '=HYPERLINK("http://evil.example","click")',
+    "at": "@SUM(A1:A3)",
+    "plus": "+44 20 7946 0000",
+    "url": "http://example.com/evidence",
+}
+
+
+def cohort_rows() -> list[dict[str, str]]:
+    schools = {
+        ("0012345", DANGEROUS["name"]): {"1a-1": "4", "1a-2": "3", "1b-1": ""},
+        ("100002", "Oakfield Academy"): {"1a-1": "2", "1a-2": "3", "1b-1": "1"},
+        ("100003", DANGEROUS["url"]): {"1a-1": "1", "1a-2": "2", "1b-1": "3"},
+    }
+    evidence = {
+        (DANGEROUS["name"], "1a-1"): DANGEROUS["evidence"],
+        (DANGEROUS["name"], "1a-2"): DANGEROUS["at"],
+        ("Oakfield Academy", "1a-1"): DANGEROUS["plus"],
+    }
+    rows = judgements("edtech-srf", "2026-autumn", schools, evidence)
+    rows[1]["next_steps"] = "=SUM(1,2)"
+    return rows
+
+
+@pytest.fixture(scope="module")
+def report_out(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    problem = dict(
+        file="bad.xls", sheet="", cell="", code="legacy-xls", severity="error",
+        message="bad.xls: =cmd|' /C calc'!A0 is an old Excel file",
+    )  # fmt: skip
+    rejected = dict(
+        file="=bad.xls", sha256="1" * 64, bytes="10", status="rejected", framework="",
+        school_urn="", school_name="", aspects_answered="", aspects_total="", problems="1",
+        reason="legacy .xls",
+    )  # fmt: skip
+    write_out(out, cohort_rows(), extra_files=[rejected], problems=[problem])
+    build_report(out, school_charts=False)
+    return out
+
+
+def sheet_xml(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as z:
+        names = [n for n in z.namelist() if n.startswith("xl/") and n.endswith((".xml", ".rels"))]
+        return {n: z.read(n).decode("utf-8") for n in names}
+
+
+def test_workbook_holds_no_formula_at_all(report_out):
+    parts = sheet_xml(report_out / "summary.xlsx")
+    sheets = {n: x for n, x in parts.items() if n.startswith("xl/worksheets/sheet")}
+    assert sheets
+    for name, xml in sheets.items():
+        assert "<f>" not in xml and "<f " not in xml, name
+
+
+def test_text_from_returns_is_stored_as_literal_strings(report_out):
+    xml = "".join(sheet_xml(report_out / "summary.xlsx").values())
+    for text in (*DANGEROUS.values(), "=SUM(1,2)", "=bad.xls"):
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        assert f">{escaped}</t>" in xml, text
+
+
+def test_no_link_leaves_the_workbook(report_out):
+    parts = sheet_xml(report_out / "summary.xlsx")
+    rels = "".join(x for n, x in parts.items() if n.endswith(".rels"))
+    assert 'TargetMode="External"' not in rels
+    assert "evil.example" not in rels and "example.com" not in rels
+
+
+def test_cells_read_back_as_the_text_typed(report_out):
+    wb = openpyxl.load_workbook(report_out / "summary.xlsx")
+    matrix = wb["Matrix"]
+    rows = {r[1].value: r for r in matrix.iter_rows(min_row=6) if r[1].value}
+    assert rows["=1+1"][0].value == "0012345" and rows["=1+1"][0].data_type == "s"
+    assert DANGEROUS["url"] in rows and rows[DANGEROUS["url"]][1].hyperlink is None
+    evidence = {c.value for row in wb["Evidence"].iter_rows() for c in row}
+    assert {DANGEROUS["evidence"], DANGEROUS["at"], DANGEROUS["plus"], "=SUM(1,2)"} <= evidence
+
+
+def test_one_cohort_gets_the_sheets_a_reader_needs(report_out):
+    wb = openpyxl.load_workbook(report_out / "summary.xlsx")
+    assert wb.sheetnames == [
+        "Overview", "Matrix", "Aspects", "Schools", "Evidence", "Data quality", "Problems",
+    ]  # fmt: skip
+
+
+def test_matrix_shows_level_labels_coloured_least_to_most_developed(report_out):
+    ws = openpyxl.load_workbook(report_out / "summary.xlsx")["Matrix"]
+    header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "URN")
+    col = header.index("1a-1")
+    fills = {}
+    for row in ws.iter_rows(min_row=6):
+        if row[col].value:
+            fills[row[col].value] = row[col].fill.fgColor.rgb[-6:].lower()
+    colours = [c.lstrip("#") for c in level_colours(4)]
+    # edtech-srf labels run 4 (least developed) to 1 (most): label "4" is rank 1's colour
+    assert fills == {"4": colours[0], "2": colours[2], "1": colours[3]}
+    assert ws.freeze_panes is not None and ws.auto_filter.ref
+
+
+def test_schools_sheet_places_each_school_against_the_median(report_out):
+    ws = openpyxl.load_workbook(report_out / "summary.xlsx")["Schools"]
+    rows = list(ws.iter_rows(values_only=True))
+    header = next(r for r in rows if r and r[0] == "URN")
+    oak = next(r for r in rows if r[1] == "Oakfield Academy")
+    # 1a-1 ranks 1, 3, 4: median 3, Oakfield (label 2 = rank 3) is at it
+    assert oak[header.index("1a-1")] == 0
+    assert oak[header.index("1b-1")] == 1  # ranks 4, 2: median 3, Oakfield 4 (label 1)
+    assert ws.cell(row=rows.index(oak) + 1, column=header.index("1a-1") + 1).number_format == (
+        '"above";"below";"at"'
+    )
+
+
+def test_aspects_sheet_has_a_native_percent_stacked_chart_in_level_order(report_out):
+    parts = sheet_xml(report_out / "summary.xlsx")
+    chart = next(x for n, x in parts.items() if n.startswith("xl/charts/chart"))
+    assert '<c:grouping val="percentStacked"/>' in chart
+    colours = re.findall(r'<c:spPr><a:solidFill><a:srgbClr val="([0-9A-F]{6})"', chart)
+    assert colours[:4] == [c.lstrip("#").upper() for c in level_colours(4)]
+
+
+def test_overview_names_counts_and_weakest_aspects(report_out):
+    ws = openpyxl.load_workbook(report_out / "summary.xlsx")["Overview"]
+    cells = [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    assert "rejected" in cells and cells[cells.index("rejected") + 1] == 1
+    assert "Schools in this cohort" in cells
+    assert cells[cells.index("Schools in this cohort") + 1] == 3
+    weakest = cells.index("Weakest aspects: lowest median level")
+    assert cells[weakest + 6] == "1b-1" or cells[weakest + 6] == "1a-2"
+
+
+def test_several_frameworks_each_get_their_own_sheets(tmp_path):
+    rows = judgements("edtech-srf", "2026", {("1", "A"): {"1a-1": "4"}, ("2", "B"): {"1a-1": "1"}})
+    rows += judgements("lp-steps", "2026", {("1", "A"): {"ORG": "Step 2 Develop"}})
+    build_report(write_out(tmp_path, rows), school_charts=False)
+    names = openpyxl.load_workbook(tmp_path / "summary.xlsx").sheetnames
+    for kind in ("Matrix", "Aspects", "Schools"):
+        assert f"{kind} edtech-srf 2026" in names and f"{kind} lp-steps 2026" in names
+
+
+def test_long_sheet_names_stay_valid_and_unique():
+    from sheetreview.benchmarks import Cohort
+
+    used: set[str] = set()
+    a = summary.sheet_name("Aspects", Cohort("pd-quality-mark", "2026/27 [spring]"), 0, False, used)
+    b = summary.sheet_name("Aspects", Cohort("pd-quality-mark", "2027/28 [spring]"), 1, False, used)
+    assert a != b and len(a) <= 31 and len(b) <= 31
+    assert not re.search(r"[\[\]:*?/\\]", a + b)
+
+
+def test_too_much_evidence_points_to_responses_csv(tmp_path, monkeypatch):
+    monkeypatch.setattr(summary, "MAX_EVIDENCE_ROWS", 2)
+    result = build_report(write_out(tmp_path, cohort_rows()), school_charts=False)
+    ws = openpyxl.load_workbook(tmp_path / "summary.xlsx")["Evidence"]
+    text = " ".join(str(c) for row in ws.iter_rows(values_only=True) for c in row if c)
+    assert "responses.csv" in text
+    assert any("responses.csv" in line for line in result.lines())
+
+
+@pytest.mark.office
+def test_libreoffice_opens_and_prints_the_summary(report_out, tmp_path):
+    pdf = office.libreoffice_convert(report_out / "summary.xlsx", tmp_path, "pdf")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "Self-review summary" in text
+    assert "=1+1" in text and "Level per school and aspect" in text
+
+
+def test_two_rounds_add_progress_tables_sheet_and_charts(tmp_path):
+    from test_benchmarks import ROUND_1, ROUND_2
+
+    rows = judgements("edtech-srf", "2026", ROUND_1) + judgements("edtech-srf", "2027", ROUND_2)
+    result = build_report(write_out(tmp_path, rows), school_charts=False)
+    for name in ("round_changes.csv", "school_changes.csv", "school_rounds.csv"):
+        assert (tmp_path / name).exists(), name
+    assert (tmp_path / "charts" / "rounds_medians_edtech-srf.png").exists()
+    assert (tmp_path / "charts" / "rounds_schools_edtech-srf.svg").exists()
+    wb = openpyxl.load_workbook(tmp_path / "summary.xlsx")
+    assert "Progress" in wb.sheetnames and "Matrix edtech-srf 2026" in wb.sheetnames
+    cells = [c for row in wb["Progress"].iter_rows(values_only=True) for c in row if c is not None]
+    assert "From round 2026 to round 2027" in cells
+    assert "Schools not in every round: 2" in cells
+    a = cells.index("A")  # A moved up on 1a-1 only
+    assert cells[a + 3 : a + 5] == ["1a-1", 1]
+    assert any("2 school(s) not in every round" in line for line in result.lines())
