@@ -1,0 +1,721 @@
+"""Feedback to each school: what to fix in its return, as a short workbook and an e-mail text.
+
+Built from an ingest OUT (files.csv, problems.csv), never from the returns themselves, so that what
+a school is told is exactly what the run recorded. The problem messages in problems.csv are written
+for the LA officer as much as for the school ("Ask the school to resend"); here each one is split
+into what was found and what to do, and the "what to do" of a file we could not read is reworded
+for the school. Problems that only the officer can act on (a lost identity that ingest recovered
+from the layout, a round conflict) are left out of the letters and counted in the summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import textwrap
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from sheetreview.errors import OutputError, SheetreviewError
+from sheetreview.problems import CATALOGUE, ERROR
+
+Progress = Callable[[int, int], None] | None
+MANIFEST = ".sheetreview-feedback"  # what the last run wrote here (see prune_stale)
+
+# Statuses a school hears about. Superseded files were replaced by the school's own later return.
+_LETTER_STATUSES = ("accepted_with_problems", "rejected")
+
+# Problems for the officer, not the school: nothing in the school's file to change.
+OFFICER_ONLY = frozenset(
+    {"identity-missing", "round-conflict", "superseded", "unknown-framework", "unreadable"}
+)
+
+# What a school should do about a file we could not read; problems.csv says it to the officer.
+_SCHOOL_TODO = {
+    "empty-file": "Please send the file again: the copy we received is empty.",
+    "fake-spreadsheet": "Please open your workbook in your spreadsheet program, save it as an Excel Workbook (.xlsx) and send that file.",
+    "damaged": "Please open your workbook in your spreadsheet program, save it again as an Excel Workbook (.xlsx) and send the new file.",
+    "encrypted": "Please remove the password (in Excel: File > Info > Protect Workbook > Encrypt with Password, then delete the password), save, and send the file again.",
+    "legacy-xls": "Please save it as an Excel Workbook (.xlsx) with File > Save As, and send that file.",
+    "binary-xlsb": "Please save it as an Excel Workbook (.xlsx) with File > Save As, and send that file.",
+    "not-a-return": "Please fill in the self-review workbook we sent you (rather than a copy of its contents in another file) and send that workbook back.",
+    "oversized": "Please delete any rows or columns added outside the review, or fill in the original workbook we sent you, and send it again.",
+    "zip-bomb": "Please send the original workbook we sent you, filled in.",
+    "xml-entities": "Please open the workbook in your spreadsheet program, save it again as an Excel Workbook (.xlsx) and send it again.",
+}
+
+# Messages about a whole file or sheet read on from its name: "[This file] is damaged ...".
+_VERB_START = re.compile(r"^(is|has|was|contains|unpacks|could)\b", re.I)
+_GENERAL_TODO = "Please correct this in your workbook and send it again."
+_PREFIX_RE = re.compile(
+    r"^(Sheet '(?:[^']|'')*'(?:, cell [A-Z]{1,3}[0-9]+(?::[A-Z]{1,3}[0-9]+)?)?: |This file )"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z'\"(])")
+
+
+# --- reading OUT --------------------------------------------------------------------------------
+
+
+def read_out_table(out_dir: Path, name: str, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV of an ingest OUT as text; a missing file or column is the user's to fix (run ingest)."""
+    path = Path(out_dir) / name
+    if not path.is_file():
+        raise OutputError(
+            f"{path} not found: run 'sheetreview ingest RETURNS_DIR -o {out_dir}' first"
+        )
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise OutputError(
+            f"{path} cannot be read ({exc}); run 'sheetreview ingest' again into {out_dir}"
+        ) from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise OutputError(
+            f"{path} has no column {', '.join(missing)}: it was not written by this version of sheetreview; run 'sheetreview ingest' again"
+        )
+    return table
+
+
+def safe_stem(text: str, limit: int = 60) -> str:
+    """A file-name part safe on Windows, macOS and Linux: ASCII letters, digits, '-', '.', '_'."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    plain = re.sub(r"[^A-Za-z0-9._]+", "-", plain).strip("-._")
+    return plain[:limit].rstrip("-._") or "school"
+
+
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, so no half-written file is ever seen."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private; the result is an ordinary file
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def prune_stale(folder: Path, manifest: str, written: list[Path]) -> int:
+    """Delete what the last run wrote into `folder` and this one did not, then record this run.
+
+    A letter to a school that has since fixed its return, or a pack of a school no longer in the
+    cohort, must not sit beside the current ones waiting to be sent. Only files listed in our own
+    manifest are ever deleted, so a folder the user shares with other files is safe.
+    """
+    folder = Path(folder)
+    record = folder / manifest
+    now = sorted({p.relative_to(folder).as_posix() for p in written})
+    before = record.read_text(encoding="utf-8").splitlines() if record.is_file() else []
+    removed = 0
+    for rel in sorted(set(before) - set(now)):
+        target = folder / rel
+        if ".." not in Path(rel).parts and target.is_file():
+            target.unlink()
+            removed += 1
+    write_atomic(record, lambda p: p.write_text("".join(f"{r}\n" for r in now), encoding="utf-8"))
+    return removed
+
+
+# --- problems as things to do ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing a school is asked to fix or check, at a place in one file."""
+
+    file: str
+    sheet: str
+    cell: str
+    code: str
+    severity: str
+    found: str
+    todo: str
+    rejected: bool = False
+
+    @property
+    def where(self) -> str:
+        if self.sheet and self.cell:
+            return f"Sheet '{self.sheet}', cell {self.cell}"
+        if self.sheet:
+            return f"Sheet '{self.sheet}'"
+        return f"File '{Path(self.file).name}'"
+
+    @property
+    def statement(self) -> str:
+        """What was found as a sentence about the place: "Sheet 'Review' has content ..."."""
+        if _VERB_START.match(self.found):
+            return f"{self.where} {self.found[0].lower()}{self.found[1:]}"
+        return f"{self.where}: {self.found}"
+
+    @property
+    def finding(self) -> str:
+        """What was found, standing alone (the table's column): "This file is protected ..."."""
+        if _VERB_START.match(self.found):
+            subject = "This sheet" if self.sheet else "This file"
+            return f"{subject} {self.found[0].lower()}{self.found[1:]}"
+        return self.found
+
+    @property
+    def priority(self) -> str:
+        if self.rejected:
+            return "Resend"
+        return "Must fix" if self.severity == ERROR else "Please check"
+
+
+def _template_regex(template: str) -> str:
+    parts = re.split(r"\{[^{}]*\}", template)
+    return "(?:.*?)".join(re.escape(p) for p in parts)
+
+
+def _template_halves(template: str) -> tuple[str, str] | None:
+    """The template's first sentence (what was found) and the rest (what to do)."""
+    depth = 0
+    for i, ch in enumerate(template):
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth == 0 and ch == "." and template[i + 1 : i + 2] == " ":
+            return template[: i + 1], template[i + 2 :]
+    return None
+
+
+def split_message(code: str, message: str) -> tuple[str, str]:
+    """(what was found, what to do) from a problems.csv message, without its location prefix."""
+    body = _PREFIX_RE.sub("", message.strip(), count=1)
+    entry = CATALOGUE.get(code)
+    halves = _template_halves(entry.template) if entry else None
+    if halves and body:
+        pattern = _template_regex(halves[0]) + r"\s+(" + _template_regex(halves[1]) + ")"
+        low = body[0].lower() + body[1:]
+        found = re.fullmatch(pattern, low, flags=re.S) or re.fullmatch(pattern, body, flags=re.S)
+        if found:
+            start = found.start(1)
+            return body[:start].rstrip(), body[start:]
+    if entry and not halves:  # one sentence: it says what was found, nothing to do
+        return body, _GENERAL_TODO
+    sentences = _SENTENCE_END.split(body, maxsplit=1)
+    if len(sentences) == 2:
+        return sentences[0], sentences[1]
+    return body, _GENERAL_TODO
+
+
+def _school_todo(code: str, todo: str) -> str:
+    if code in _SCHOOL_TODO:
+        return _SCHOOL_TODO[code]
+    return re.sub(r"\b[Aa]sk the school to (\w)", lambda m: "Please " + m.group(1), todo)
+
+
+def _item(row: dict[str, str], rejected: bool) -> Item:
+    found, todo = split_message(row["code"], row["message"])
+    return Item(
+        file=row["file"],
+        sheet=row["sheet"],
+        cell=row["cell"],
+        code=row["code"],
+        severity=row["severity"],
+        found=found,
+        todo=_school_todo(row["code"], todo),
+        rejected=rejected,
+    )
+
+
+def _cell_key(cell: str) -> tuple[int, int]:
+    m = re.match(r"([A-Z]+)([0-9]+)", cell or "")
+    if not m:
+        return (0, 0)
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return (int(m.group(2)), col)
+
+
+def _item_order(item: Item) -> tuple:
+    return (item.file, not item.rejected, item.severity != ERROR, item.sheet, _cell_key(item.cell))
+
+
+# --- letters ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ReturnFile:
+    """A file a letter is about, with what the run knows of it."""
+
+    file: str
+    status: str
+    framework: str
+    round: str = ""
+    annotated: Path | None = None
+    note: str = ""
+
+
+@dataclass
+class Letter:
+    """Everything one school (or one unidentified file) is told."""
+
+    stem: str
+    school_urn: str
+    school_name: str
+    files: list[ReturnFile] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def fixes(self) -> list[Item]:
+        return [i for i in self.items if not i.rejected]
+
+    @property
+    def resends(self) -> list[Item]:
+        return [i for i in self.items if i.rejected]
+
+
+@dataclass
+class FeedbackSummary:
+    """What `write_feedback` wrote; `lines()` is what the CLI prints."""
+
+    dest_dir: Path
+    letters: int = 0
+    fixes: int = 0
+    must_fix: int = 0
+    resend_files: int = 0
+    clean_returns: int = 0
+    officer_only: Counter = field(default_factory=Counter)
+    annotated: int = 0
+    not_annotated: list[tuple[str, str]] = field(default_factory=list)
+    lost: dict[str, list[str]] = field(default_factory=dict)  # what a marked-up copy lacks
+    annotate_dir: Path | None = None
+    removed: int = 0  # files of an earlier run no longer needed
+
+    def lines(self) -> list[str]:
+        if not self.letters:
+            out = ["No return has anything for its school to fix: no feedback written."]
+        else:
+            out = [
+                f"Wrote feedback for {self.letters} school(s) to {self.dest_dir}: "
+                f"{self.fixes} problem(s) in returns ({self.must_fix} to fix, "
+                f"{self.fixes - self.must_fix} to check), {self.resend_files} file(s) to resend."
+            ]
+        if self.removed:
+            out.append(
+                f"Removed {self.removed} file(s) an earlier run wrote for problems that are gone."
+            )
+        if self.annotate_dir is not None:
+            out.append(f"Marked-up copies of {self.annotated} return(s) in {self.annotate_dir}.")
+        for file, reason in self.not_annotated:
+            out.append(f"No marked-up copy of {file}: {reason}")
+        for what, files in sorted(self.lost.items()):
+            which = files[0] if len(files) == 1 else f"{len(files)} copies"
+            out.append(
+                f"Marked-up copies do not keep {what} (openpyxl cannot write them back): {which}. "
+                "Schools should make their changes in their own files, which are unchanged."
+            )
+        if self.officer_only:
+            codes = ", ".join(f"{c} ({n})" for c, n in sorted(self.officer_only.items()))
+            out.append(
+                f"Left out of the letters, for you rather than the schools: {codes}; see problems.csv."
+            )
+        return out
+
+
+def _round_of_files(out_dir: Path) -> dict[str, str]:
+    path = out_dir / "responses.csv"
+    if not path.is_file():
+        return {}
+    table = pd.read_csv(
+        path, dtype=str, keep_default_na=False, usecols=lambda c: c in ("round", "source_file")
+    )
+    if "round" not in table or "source_file" not in table:
+        return {}
+    pairs = table.drop_duplicates("source_file")
+    return dict(zip(pairs["source_file"], pairs["round"], strict=True))
+
+
+def _letter_key(row: dict[str, str]) -> tuple[str, str, str]:
+    """(grouping key, URN, name): by school where one was identified, else by file."""
+    urn, name = row["school_urn"].strip(), row["school_name"].strip()
+    if urn:
+        return f"urn:{urn}", urn, name
+    if name:
+        return f"name:{name.casefold()}", "", name
+    return f"file:{row['file']}", "", ""
+
+
+def _stem(urn: str, name: str, file: str) -> str:
+    if urn:
+        return f"{safe_stem(urn, 20)}-{safe_stem(name)}" if name else safe_stem(urn, 20)
+    if name:
+        return f"no-urn-{safe_stem(name)}"
+    return f"unidentified-{safe_stem(Path(file).stem)}"
+
+
+def collect_letters(out_dir: Path) -> tuple[list[Letter], FeedbackSummary]:
+    """Group OUT's problems into one letter per school (or per unidentified file)."""
+    files = read_out_table(
+        out_dir, "files.csv", ("file", "status", "framework", "school_urn", "school_name", "reason")
+    )
+    problems = read_out_table(
+        out_dir, "problems.csv", ("file", "sheet", "cell", "code", "severity", "message")
+    )
+    rounds = _round_of_files(out_dir)
+    by_file: dict[str, list[dict[str, str]]] = {}
+    for row in problems.to_dict("records"):
+        by_file.setdefault(row["file"], []).append(row)
+    summary = FeedbackSummary(dest_dir=Path())
+    letters: dict[str, Letter] = {}
+    for row in files.to_dict("records"):
+        items = _file_items(row, by_file.get(row["file"], []), summary)
+        if not items:
+            continue
+        key, urn, name = _letter_key(row)
+        letter = letters.setdefault(key, Letter(_stem(urn, name, row["file"]), urn, name))
+        round_label = row.get("round") or rounds.get(row["file"], "")
+        letter.files.append(ReturnFile(row["file"], row["status"], row["framework"], round_label))
+        letter.items.extend(items)
+    out = sorted(letters.values(), key=lambda lt: lt.stem)
+    _unique_stems(out)
+    for letter in out:
+        letter.items.sort(key=_item_order)
+    return out, summary
+
+
+def _file_items(row: dict[str, str], rows: list[dict], summary: FeedbackSummary) -> list[Item]:
+    """What one file's school is asked to do; officer-only problems are counted, not listed."""
+    if row["status"] not in _LETTER_STATUSES:
+        summary.clean_returns += row["status"] == "accepted"
+        return []
+    rejected = row["status"] == "rejected"
+    if not rows and rejected and row["reason"]:
+        rows = [_reason_row(row)]
+    items = []
+    for prow in rows:
+        if prow["code"] in OFFICER_ONLY:
+            summary.officer_only[prow["code"]] += 1
+        else:
+            items.append(_item(prow, rejected))
+    return items
+
+
+def _reason_row(row: dict[str, str]) -> dict[str, str]:
+    return {
+        "file": row["file"],
+        "sheet": "",
+        "cell": "",
+        "code": "",
+        "severity": ERROR,
+        "message": row["reason"],
+    }
+
+
+def _unique_stems(letters: list[Letter]) -> None:
+    seen: Counter[str] = Counter()
+    for letter in letters:
+        key = letter.stem.casefold()
+        seen[key] += 1
+        if seen[key] > 1:
+            letter.stem = f"{letter.stem}-{seen[key]}"
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _framework_titles(out_dir: Path) -> dict[str, str]:
+    titles = {}
+    for path in sorted((out_dir / "frameworks").glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            titles[data["id"]] = data["title"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return titles
+
+
+def _describe_file(rf: ReturnFile, titles: dict[str, str]) -> str:
+    what = titles.get(rf.framework, rf.framework)
+    bits = [b for b in (what, f"round {rf.round}" if rf.round else "") if b]
+    return f"'{rf.file}'" + (f" ({', '.join(bits)})" if bits else "")
+
+
+def _wrap(text: str, indent: str = "", first: str = "") -> list[str]:
+    lines: list[str] = []
+    for para in text.splitlines() or [""]:
+        wrapped = textwrap.wrap(
+            para,
+            width=76,
+            initial_indent=first or indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        )
+        lines.extend(wrapped or [first.rstrip()])
+        first = ""
+    return lines
+
+
+def letter_text(letter: Letter, titles: dict[str, str]) -> str:
+    """The e-mail: greeting, the file(s) it refers to, each problem with place and fix, sign-off."""
+    out: list[str] = []
+    what = ", ".join(sorted({titles.get(f.framework, f.framework) for f in letter.files} - {""}))
+    out.append(
+        "Subject: Your self-review return" + (f" ({what})" if what else "") + ": what to fix"
+    )
+    out.append("")
+    who = letter.school_name or "colleague"
+    out.append(f"Dear {who}" + (f" (URN {letter.school_urn})," if letter.school_urn else ","))
+    out.append("")
+    n_fix, n_resend = len(letter.fixes), len({i.file for i in letter.resends})
+    need = []
+    if n_fix:
+        need.append(f"{n_fix} thing(s) to put right in your return")
+    if n_resend:
+        need.append(f"{n_resend} file(s) we could not read")
+    out += _wrap(
+        "Thank you for sending your self-review. We have read what you sent and found "
+        + " and ".join(need)
+        + ". Each is listed below with where it is and what to do."
+    )
+    out.append("")
+    out.append("This is about:")
+    for rf in letter.files:
+        out += _wrap(_describe_file(rf, titles), indent="    ", first="  - ")
+        if rf.note:
+            out += _wrap(rf.note, indent="    ")
+    several = len({i.file for i in letter.fixes}) > 1
+    for title, items in (
+        ("To fix", [i for i in letter.fixes if i.severity == ERROR]),
+        ("To check", [i for i in letter.fixes if i.severity != ERROR]),
+    ):
+        out += _section(title, items, several)
+    if letter.resends:
+        out.append("")
+        out.append("Files we could not read")
+        for item in letter.resends:
+            out += _wrap(item.statement, indent="    ", first="  - ")
+            out += _wrap(f"What to send: {item.todo}", indent="    ")
+    out.append("")
+    out += _wrap(
+        "When you have made these changes in your own workbook, please save it (keep it as "
+        ".xlsx) and send it back to us. If anything here is unclear, just reply to this e-mail."
+    )
+    out += ["", "With thanks,", "The self-review team", ""]
+    return "\n".join(out)
+
+
+def _section(title: str, items: list[Item], name_files: bool) -> list[str]:
+    if not items:
+        return []
+    out = ["", title]
+    for n, item in enumerate(items, 1):
+        line = item.statement
+        if name_files and item.sheet:
+            line = f"In '{Path(item.file).name}', {line[0].lower()}{line[1:]}"
+        out += _wrap(line, indent="     ", first=f"{n:>3}. ")
+        out += _wrap(f"What to do: {item.todo}", indent="     ")
+    return out
+
+
+_WB_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+_COLUMNS = (
+    ("#", 8),
+    ("File", 26),
+    ("Sheet", 11),
+    ("Cell", 6),
+    ("Priority", 12),
+    ("What we found", 50),
+    ("What to do", 50),
+)
+_LINE_POINTS = 15
+
+
+def _lines_needed(text: str, width: float) -> int:
+    """Rows of wrapped text a cell needs: spreadsheet programs do not grow rows xlsxwriter writes."""
+    per_line = max(int(width * 1.1), 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in text.splitlines() or [""])
+
+
+def write_letter_xlsx(path: Path, letter: Letter, titles: dict[str, str]) -> None:
+    """The same list as the e-mail, as a sortable table; every text from a return is a string."""
+    wb = xlsxwriter.Workbook(str(path), _WB_OPTIONS)
+    try:
+        ws = wb.add_worksheet("Feedback")
+        fmt = {
+            "title": wb.add_format({"bold": True, "font_size": 14}),
+            "label": wb.add_format({"bold": True, "valign": "top"}),
+            "value": wb.add_format({"text_wrap": True, "valign": "top"}),
+            "head": wb.add_format(
+                {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}
+            ),
+            "wrap": wb.add_format({"text_wrap": True, "valign": "top", "border": 1}),
+            "Must fix": wb.add_format(
+                {"bg_color": "#FF7C80", "valign": "top", "border": 1, "bold": True}
+            ),
+            "Please check": wb.add_format({"bg_color": "#FFC000", "valign": "top", "border": 1}),
+            "Resend": wb.add_format({"bg_color": "#F4B084", "valign": "top", "border": 1}),
+        }
+        ws.write_string(0, 0, "What to fix in your self-review return", fmt["title"])
+        details = [
+            ("School", letter.school_name or "(not identified)"),
+            ("URN", letter.school_urn or "(not identified)"),
+        ]
+        details += [
+            ("File", _describe_file(rf, titles) + (f" {rf.note}" if rf.note else ""))
+            for rf in letter.files
+        ]
+        for row, (label, value) in enumerate(details, start=1):
+            ws.write_string(row, 0, label, fmt["label"])
+            ws.merge_range(row, 1, row, len(_COLUMNS) - 1, "", fmt["value"])
+            ws.write_string(row, 1, value, fmt["value"])
+            ws.set_row(row, _LINE_POINTS * _lines_needed(value, 150))
+        top = len(details) + 2
+        _write_items(ws, top, letter.items, fmt)
+        _page_setup(ws, top, len(letter.items))
+    finally:
+        wb.close()
+
+
+def _write_items(ws, top: int, items: list[Item], fmt: dict) -> None:
+    for col, (title, width) in enumerate(_COLUMNS):
+        ws.write_string(top, col, title, fmt["head"])
+        ws.set_column(col, col, width)
+    for n, item in enumerate(items, 1):
+        r = top + n
+        cells = (item.file, item.sheet, item.cell, item.priority, item.finding, item.todo)
+        ws.write_number(r, 0, n, fmt["wrap"])
+        for col, text in enumerate(cells, start=1):
+            ws.write_string(r, col, text, fmt.get(text, fmt["wrap"]) if col == 4 else fmt["wrap"])
+        lines = max(_lines_needed(t, _COLUMNS[c][1]) for c, t in enumerate(cells, start=1))
+        ws.set_row(r, _LINE_POINTS * lines)
+
+
+def _page_setup(ws, top: int, count: int) -> None:
+    ws.freeze_panes(top + 1, 0)
+    ws.autofilter(top, 0, top + max(count, 1), len(_COLUMNS) - 1)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(top)
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+def resolve_returns_dir(out_dir: Path, in_dir: Path | None) -> Path:
+    """Where the original returns are: as given, else as ingest recorded in OUT/run.json."""
+    if in_dir is not None:
+        in_dir = Path(in_dir)
+        if not in_dir.is_dir():
+            raise SheetreviewError(
+                f"{in_dir} is not a folder: pass the folder of returns you ingested with --returns DIR"
+            )
+        return in_dir
+    run = Path(out_dir) / "run.json"
+    recorded = None
+    if run.is_file():
+        try:
+            recorded = json.loads(run.read_text(encoding="utf-8")).get("input_dir")
+        except (OSError, ValueError, AttributeError):
+            recorded = None
+    if recorded and Path(recorded).is_dir():
+        return Path(recorded)
+    where = f" ({recorded} no longer exists)" if recorded else ""
+    raise SheetreviewError(
+        f"cannot find the returns to mark up{where}: pass the folder you ingested with --returns DIR"
+    )
+
+
+def write_feedback(
+    out_dir: Path,
+    dest_dir: Path,
+    *,
+    annotate: bool = False,
+    in_dir: Path | None = None,
+    progress: Progress = None,
+) -> FeedbackSummary:
+    """One xlsx and one e-mail text per school with something to fix; optionally marked-up copies."""
+    out_dir, dest_dir = Path(out_dir), Path(dest_dir)
+    letters, summary = collect_letters(out_dir)
+    returns_dir = resolve_returns_dir(out_dir, in_dir) if annotate else None
+    summary.dest_dir = dest_dir
+    titles = _framework_titles(out_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    if returns_dir is not None:
+        summary.annotate_dir = dest_dir / "annotated"
+        _annotate_all(letters, returns_dir, out_dir, summary)
+    written = [rf.annotated for lt in letters for rf in lt.files if rf.annotated is not None]
+    for done, letter in enumerate(letters, 1):
+        text, table = (
+            dest_dir / f"{letter.stem}-feedback.txt",
+            dest_dir / f"{letter.stem}-feedback.xlsx",
+        )
+        write_atomic(text, lambda p, lt=letter: p.write_text(letter_text(lt, titles), "utf-8"))
+        write_atomic(table, lambda p, lt=letter: write_letter_xlsx(p, lt, titles))
+        written += [text, table]
+        summary.letters += 1
+        summary.fixes += len(letter.fixes)
+        summary.must_fix += sum(i.severity == ERROR for i in letter.fixes)
+        summary.resend_files += len({i.file for i in letter.resends})
+        if progress:
+            progress(done, len(letters))
+    summary.removed = prune_stale(dest_dir, MANIFEST, written)
+    return summary
+
+
+def _annotate_all(
+    letters: list[Letter], returns_dir: Path, out_dir: Path, summary: FeedbackSummary
+) -> None:
+    from sheetreview.annotate import Mark, annotate_copy
+
+    files = read_out_table(out_dir, "files.csv", ("file", "sha256"))
+    hashes = dict(zip(files["file"], files["sha256"], strict=True))
+    used: set[str] = set()
+    for letter in letters:
+        for rf in letter.files:
+            marks = [
+                Mark(
+                    i.sheet,
+                    i.cell,
+                    f"{i.priority}: {i.finding}\n\nWhat to do: {i.todo}",
+                    i.severity,
+                )
+                for i in letter.fixes
+                if i.file == rf.file and i.cell
+            ]
+            if rf.status == "rejected" or not marks:
+                continue
+            target = summary.annotate_dir / _copy_stem(letter, rf.file, used)
+            result = annotate_copy(
+                returns_dir / rf.file, target, marks, expected_sha256=hashes.get(rf.file, "")
+            )
+            rf.annotated, rf.note = result.path, result.letter_note
+            summary.annotated += result.path is not None
+            if result.problem:
+                summary.not_annotated.append((rf.file, result.problem))
+            for what in result.lost:
+                summary.lost.setdefault(what, []).append(rf.file)
+
+
+def _copy_stem(letter: Letter, file: str, used: set[str]) -> str:
+    """'<urn>-<original name>-marked-up', unique in the folder (two schools' 'return.xlsx')."""
+    stem = safe_stem(Path(file).stem)
+    if letter.school_urn and not stem.startswith(letter.school_urn):
+        stem = f"{safe_stem(letter.school_urn, 20)}-{stem}"
+    name, n = f"{stem}-marked-up", 1
+    while name.casefold() in used:
+        n += 1
+        name = f"{stem}-marked-up-{n}"
+    used.add(name.casefold())
+    return name
