@@ -322,11 +322,13 @@ def ingest(
         )
 
 
-def _do_report(out_dir: str, school_charts: bool, quiet: bool) -> None:
+def _do_report(out_dir: str, school_charts: bool, quiet: bool, jobs: int | None = None) -> None:
     from sheetreview.report import build_report
 
     with _progress("Drawing charts", quiet) as progress:
-        summary = build_report(Path(out_dir), school_charts=school_charts, progress=progress)
+        summary = build_report(
+            Path(out_dir), school_charts=school_charts, progress=progress, jobs=jobs
+        )
     for line in summary.lines():
         click.echo(line)
 
@@ -336,15 +338,18 @@ def _do_report(out_dir: str, school_charts: bool, quiet: bool) -> None:
 @click.option(
     "--no-school-charts", is_flag=True, help="Skip the per-school profile charts (faster)."
 )
+@click.option(
+    "--jobs", "-j", type=click.IntRange(1, 256), help="Processes for charts (default: CPU count)."
+)
 @_quiet_option
-def report(out_dir: str, no_school_charts: bool, quiet: bool) -> None:
+def report(out_dir: str, no_school_charts: bool, jobs: int | None, quiet: bool) -> None:
     """Write the statistics, summary.xlsx and charts from an ingested OUT.
 
     \b
     Example:
         sheetreview report out/
     """
-    _do_report(out_dir, not no_school_charts, quiet)
+    _do_report(out_dir, not no_school_charts, quiet, jobs)
 
 
 @cli.command()
@@ -378,7 +383,7 @@ def run(
         sheetreview run returns/ -o out/
     """
     summary = _do_ingest(in_dir, out_dir, round_label, jobs, framework_files, quiet)
-    _do_report(out_dir, not no_school_charts, quiet)
+    _do_report(out_dir, not no_school_charts, quiet, jobs)
     if strict and summary.rejected:
         raise click.ClickException(
             f"{summary.rejected} file(s) rejected (--strict); see {Path(out_dir) / 'files.csv'}"

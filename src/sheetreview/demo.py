@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from sheetreview.feedback import write_feedback
 from sheetreview.framework import all_builtin, builtin
 from sheetreview.generate import generate_workbooks
 from sheetreview.ingest import ingest
+from sheetreview.packs import write_packs
 from sheetreview.report import build_report
 
 Progress = Callable[[int, int], None] | None
@@ -24,6 +26,8 @@ class DemoSummary:
     out_dir: Path
     ingest_lines: list[str] = field(default_factory=list)
     report_lines: list[str] = field(default_factory=list)
+    feedback_lines: list[str] = field(default_factory=list)
+    packs_lines: list[str] = field(default_factory=list)
     templates: list[Path] = field(default_factory=list)
     workbooks: list[Path] = field(default_factory=list)
 
@@ -31,15 +35,18 @@ class DemoSummary:
         out = self.out_dir
         return [
             f"Blank workbooks, one per framework: {out / 'templates'} ({len(self.templates)} files)",
-            f"Personalised workbooks for the sample schools: {out / 'workbooks'} ({len(self.workbooks)} files)",
             *self.ingest_lines,
             *self.report_lines,
+            *self.feedback_lines,
+            *self.packs_lines,
+            f"Next round's workbooks, showing each school's previous levels: {out / 'workbooks'} ({len(self.workbooks)} files)",
             "",
             "Open first:",
-            f"  {out / 'summary.xlsx'}   the trust leader's five-minute read",
-            f"  {out / 'charts'}/        distributions, heatmaps and each school's profile",
-            f"  {out / 'files.csv'} and {out / 'problems.csv'}   what each school must fix",
-            f"  {out / 'templates'}/      what a school fills in",
+            f"  {out / 'summary.xlsx'}  the trust leader's five-minute read",
+            f"  {out / 'charts'}/  distributions, heatmaps, progress and each school's profile",
+            f"  {out / 'files.csv'}, {out / 'problems.csv'} and {out / 'feedback'}/  what each school must fix",
+            f"  {out / 'packs'}/  each school's own benchmark pack",
+            f"  {out / 'templates'}/  what a school fills in",
         ]
 
 
@@ -50,18 +57,20 @@ def sample_dir() -> Path:
 
 def run_demo(out_dir: Path, *, progress: Progress = None) -> DemoSummary:
     sample = sample_dir()
-    summary = DemoSummary(Path(out_dir))
-    templates = Path(out_dir) / "templates"
+    out = Path(out_dir)
+    summary = DemoSummary(out)
     for fw in all_builtin():
-        summary.templates += generate_workbooks(fw, templates)
+        summary.templates += generate_workbooks(fw, out / "templates")
+    summary.ingest_lines = ingest(sample / "returns", out, progress=progress).lines()
+    summary.report_lines = build_report(out, progress=progress).lines()
+    summary.feedback_lines = write_feedback(out, out / "feedback", annotate=True).lines()
+    summary.packs_lines = write_packs(out, out / "packs", progress=progress).lines()
     summary.workbooks = generate_workbooks(
         builtin("edtech-srf"),
-        Path(out_dir) / "workbooks",
+        out / "workbooks",
         schools_file=sample / "schools.csv",
         round_label="2027-autumn",
+        previous_out=out,
         progress=progress,
     )
-    result = ingest(sample / "returns", Path(out_dir), progress=progress)
-    summary.ingest_lines = result.lines()
-    summary.report_lines = build_report(Path(out_dir), progress=progress).lines()
     return summary

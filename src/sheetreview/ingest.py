@@ -49,7 +49,7 @@ FILES_COLUMNS = [
     "aspects_answered", "aspects_total", "problems", "reason", "round", "assessment_date",
 ]  # fmt: skip
 PROBLEMS_COLUMNS = ["file", "sheet", "cell", "code", "severity", "message"]
-OUTPUTS = ("responses.csv", "files.csv", "problems.csv")
+OUTPUTS = ("responses.csv", "files.csv", "problems.csv", "run.json")
 STATUSES = ("accepted", "accepted_with_problems", "rejected", "superseded", "skipped")
 _READ_STATUSES = ("accepted", "accepted_with_problems")
 
@@ -145,7 +145,15 @@ def ingest(
         summary.read_now = sum(1 for e in todo if e.outcome is not None)
         ledger.forget_paths_except({e.relpath for e in entries})
     _write_outputs(entries, frameworks, round_label or "", out_dir, summary)
+    _write_run(out_dir, in_dir, round_label)
     return summary
+
+
+def _write_run(out_dir: Path, in_dir: Path, round_label: str | None) -> None:
+    """Where the returns were, so `feedback --annotate` can find the originals without asking."""
+    run = {"input_dir": str(in_dir.resolve()), "round": round_label or "", "version": __version__}
+    text = json.dumps(run, indent=2) + "\n"
+    _write_atomic(out_dir / "run.json", [text.encode("utf-8")])
 
 
 def _check_dirs(in_dir: Path, out_dir: Path) -> None:
