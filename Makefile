@@ -48,6 +48,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_report.py
 	$(BIN)/python bench/bench_foreign.py
+	$(BIN)/python bench/bench_packs.py
+	$(BIN)/python bench/bench_pipeline.py
 
 clean:
 	rm -rf $(VENV) outputs/demo build *.egg-info

@@ -12,8 +12,8 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,27 @@ class Framework:
                     return vmap.aspects[code]
                 break
         return code if any(a.code == code for a in self.aspects) else None
+
+    def as_version(self, version: str) -> Framework | None:
+        """This definition as a return made under an earlier `version` is read, when only this
+        definition is known: the old codes of the version map stand in for the aspects they became,
+        so an old return keeps every judgement and progress can be computed across the change."""
+        vmap = next((v for v in self.previous_versions if v.version == version), None)
+        if vmap is None:
+            return None
+        targets = {new for new in vmap.aspects.values() if new}
+        kept = [a for a in self.aspects if a.code not in targets]
+        old = []
+        for code, new in vmap.aspects.items():
+            base = next((a for a in self.aspects if a.code == new), None)
+            if base is None:
+                old.append(Aspect(code, code, "", "aspect"))
+            else:
+                old.append(replace(base, code=code))
+        # No content hash: the old text is not known, so there is nothing to compare it with.
+        return replace(
+            self, version=version, aspects=(*kept, *old), content_hash="", previous_versions=()
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The whole definition in the shape `frameworks show --json` promises (SPEC)."""
@@ -539,13 +560,52 @@ def all_builtin() -> list[Framework]:
     return [builtin(i) for i in builtin_ids()]
 
 
-def registry(framework_files: Iterable[str | Path] = ()) -> dict[str, Framework]:
-    """Every framework a run knows: the built-in ones, then the user's files (which may replace one)."""
-    known = {fw.id: fw for fw in all_builtin()}
+class Registry(dict[str, Framework]):
+    """Every framework a run knows, by id (its newest version), and every version given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.versions: dict[tuple[str, str], Framework] = {}
+
+    def add(self, fw: Framework, replaces_builtin: bool = False) -> None:
+        self.versions[(fw.id, fw.version)] = fw
+        current = self.get(fw.id)
+        if (
+            current is None
+            or replaces_builtin
+            or _version_key(fw.version) >= _version_key(current.version)
+        ):
+            self[fw.id] = fw
+
+
+def _version_key(version: str) -> list[tuple[int, int | str]]:
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\-]", version)]
+
+
+def registry(framework_files: Iterable[str | Path] = ()) -> Registry:
+    """The built-in frameworks, then the user's files: a file replaces a built-in of the same id,
+    and of several files with one id the newest version is current (the others read old returns)."""
+    known = Registry()
+    for fw in all_builtin():
+        known.add(fw)
+    seen_files: set[str] = set()
     for path in framework_files:
         fw = load_file(path)
-        known[fw.id] = fw
+        known.add(fw, replaces_builtin=fw.id not in seen_files)
+        seen_files.add(fw.id)
     return known
+
+
+def framework_for(frameworks: Mapping[str, Framework], fid: str, version: str | None) -> Framework:
+    """The definition to read a return made under `version` of framework `fid` with: that very
+    version when it was given, else the current one read through its version map."""
+    current = frameworks[fid]
+    if not version or version == current.version:
+        return current
+    versions = getattr(frameworks, "versions", {})
+    if (fid, version) in versions:
+        return versions[(fid, version)]
+    return current.as_version(version) or current
 
 
 def resolve(framework_id: str | None, framework_file: str | Path | None = None) -> Framework:

@@ -28,7 +28,7 @@ from typing import Any
 
 from sheetreview import __version__, layout
 from sheetreview.errors import SheetreviewError
-from sheetreview.framework import Framework, from_dict, registry
+from sheetreview.framework import Framework, Registry, from_dict, registry
 from sheetreview.judgements import Judged, judge
 from sheetreview.ledger import FILE_NAME as LEDGER_NAME
 from sheetreview.ledger import Ledger, StatKey, stat_key
@@ -269,14 +269,19 @@ def _progress_counter(progress: Progress | None, total: int, done: int) -> Calla
 
 # --- reading, in worker processes -------------------------------------------------------------
 
-_FRAMEWORKS: dict[str, Framework] = {}
+_FRAMEWORKS: Registry = Registry()
 
 
 def _init_worker(definitions: list[dict[str, Any]]) -> None:
     # Ctrl-C is the parent's to handle: it commits the ledger and stops the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _FRAMEWORKS.clear()
-    _FRAMEWORKS.update({d["id"]: from_dict(d) for d in definitions})
+    _FRAMEWORKS.versions.clear()
+    for d in definitions:
+        fw = from_dict(d)
+        _FRAMEWORKS.versions[(fw.id, fw.version)] = fw
+        if d.get("current"):
+            _FRAMEWORKS[fw.id] = fw
 
 
 def _read_chunk(items: list[tuple[int, str, str]]) -> list[tuple[int, str, int, bytes]]:
@@ -426,7 +431,13 @@ def _read_all(
     """Read `todo` in a process pool. A reader that dies (a library crash on a hostile file)
     breaks the pool; the files it held are then read one at a time, and the one that kills
     its reader again is rejected as damaged."""
-    definitions = [fw.to_dict() for fw in frameworks.values()]
+    # Every version a run was given, so an old return is read with its own version's definition.
+    current = {(fw.id, fw.version) for fw in frameworks.values()}
+    every = {
+        **getattr(frameworks, "versions", {}),
+        **{(f.id, f.version): f for f in frameworks.values()},
+    }
+    definitions = [{**fw.to_dict(), "current": key in current} for key, fw in every.items()]
     jobs = max(1, min(jobs, len(todo)))
     size = max(1, min(64, len(todo) // (jobs * 8)))
     batches = [list(range(i, min(i + size, len(todo)))) for i in range(0, len(todo), size)]

@@ -28,7 +28,7 @@ import defusedxml.ElementTree as DET
 from python_calamine import CalamineWorkbook
 
 from sheetreview import layout
-from sheetreview.framework import Framework
+from sheetreview.framework import Framework, framework_for
 from sheetreview.problems import Problem, problem
 from sheetreview.sniff import MAX_MEMBER_BYTES, Package, Refusal, sniff
 
@@ -638,7 +638,7 @@ def _identify_and_read(book: _Book, frameworks: Mapping[str, Framework]) -> RawR
         fid = identity["framework_id"]
         if fid not in frameworks:
             raise Refusal("unknown-framework", framework=fid)
-        raw.framework = frameworks[fid]
+        raw.framework = framework_for(frameworks, fid, identity.get("framework_version"))
         raw.rows, raw.review_sheet = _rows_of(book, review)
     else:
         raw.rows, raw.review_sheet = _rows_of(book, review)
