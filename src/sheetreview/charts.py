@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import math
+import multiprocessing
 import os
 import textwrap
 from collections.abc import Callable, Sequence
@@ -569,7 +570,14 @@ class Drawer:
     def __init__(self, jobs: int | None = None) -> None:
         # jobs is the number of processes drawing; the caller's own process keeps writing.
         self.workers = max(1, jobs or cpu_count())
-        self.pool = ProcessPoolExecutor(max_workers=self.workers) if self.workers > 1 else None
+        # Fresh workers, not forks: a fork of a parent holding 10,000 returns' responses would
+        # copy those pages as soon as its garbage collector touched them, once per worker.
+        context = multiprocessing.get_context("forkserver")
+        self.pool = (
+            ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            if self.workers > 1
+            else None
+        )
 
     def submit(self, fn: Callable, *args: object) -> Future:
         if self.pool:

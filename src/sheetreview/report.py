@@ -23,7 +23,7 @@ from sheetreview import benchmarks as bm
 from sheetreview import charts
 from sheetreview.errors import OutputError
 from sheetreview.framework import Aspect, Framework, Level, builtin, builtin_ids, from_dict
-from sheetreview.summary import evidence_fits, write_summary
+from sheetreview.summary import MAX_EVIDENCE_ROWS, evidence_fits, write_summary
 
 Progress = Callable[[int, int], None] | None
 ACCEPTED = ("accepted", "accepted_with_problems")
@@ -120,7 +120,7 @@ def load_responses(out_dir: Path, files: pd.DataFrame) -> pd.DataFrame:
         raise OutputError(
             f"{out_dir} has no responses.csv; run 'sheetreview ingest DIR -o {out_dir}' first"
         )
-    raw = read_text_csv(path)
+    raw = _read_responses(path)
     try:
         responses = bm.prepare(accepted_only(raw, files))
     except ValueError as exc:
@@ -132,6 +132,35 @@ def load_responses(out_dir: Path, files: pd.DataFrame) -> pd.DataFrame:
             f"no accepted returns in {out_dir}: {_file_counts(files)}; see {out_dir / 'files.csv'}"
         )
     return responses
+
+
+TEXT_COLUMNS = ("evidence", "next_steps")
+
+
+def _read_responses(path: Path) -> pd.DataFrame:
+    """responses.csv, with evidence and next steps only when the Evidence sheet can show them.
+
+    They are most of the file's bytes (10,000 returns: 150 MB of text) and only that sheet uses
+    them; without the columns, the summary points to responses.csv instead.
+    """
+    raw = pd.read_csv(
+        path,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        usecols=lambda c: c not in TEXT_COLUMNS,
+    )
+    if len(raw) <= MAX_EVIDENCE_ROWS:
+        text = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            usecols=lambda c: c in TEXT_COLUMNS,
+        )
+        for column in text.columns:
+            raw[column] = text[column]
+    return raw
 
 
 def _file_counts(files: pd.DataFrame) -> str:

@@ -619,6 +619,8 @@ def evidence_rows(bench: bm.Benchmarks) -> pd.DataFrame:
 def evidence_fits(bench: bm.Benchmarks) -> bool:
     """Whether the Evidence sheet can hold every judgement with text (see MAX_EVIDENCE_ROWS)."""
     r = bench.responses
+    if not any(column in r for column in ("evidence", "next_steps")):
+        return False  # too many judgements for the text to have been loaded at all
     has = pd.Series(False, index=r.index)
     for column in ("evidence", "next_steps"):
         if column in r:
