@@ -231,7 +231,7 @@ class _Marked:
 def _parse(text: str, name: str) -> tuple[Any, _Marked]:
     marked = _Marked()
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
