@@ -11,8 +11,6 @@ import datetime as dt
 import hashlib
 import io
 import shutil
-import subprocess
-import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from sheetreview.framework import builtin
+from sheetreview.office import libreoffice_convert_many
 from sheetreview.schools import School
 from sheetreview.workbook import Filled, write_workbook
 
@@ -112,30 +111,10 @@ def tree_hashes(root: Path) -> dict[str, str]:
     }
 
 
-def libreoffice_many(sources: list[Path], out_dir: Path, to: str) -> list[Path]:
-    """Save several files with LibreOffice in one start (a start costs about 2 s)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    filters = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "ods": "ods", "xls": "xls:MS Excel 97"}
-    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
-        cmd = [
-            "soffice",
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            filters[to],
-            "--outdir",
-            str(out_dir),
-            *map(str, sources),
-        ]
-        subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
-    targets = [out_dir / f"{src.stem}.{to}" for src in sources]
-    missing = [t for t in targets if not t.exists()]
-    if missing:
-        raise RuntimeError(f"LibreOffice did not write {missing}")
-    return targets
-
-
 def copy_data(name: str, folder: Path, as_name: str | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copyfile(DATA / name, folder / (as_name or name)))
+
+
+# One start of LibreOffice for several files (a start costs about 2 s).
+libreoffice_many = libreoffice_convert_many

@@ -12,6 +12,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+FILTERS = {
+    "xlsx": "xlsx:Calc MS Excel 2007 XML",
+    "ods": "ods",
+    "xls": "xls:MS Excel 97",
+    "pdf": "pdf",
+}
+
 
 class OfficeError(RuntimeError):
     pass
@@ -26,29 +33,8 @@ def have_gnumeric() -> bool:
 
 
 def libreoffice_convert(src: Path, out_dir: Path, to: str, timeout: int = 180) -> Path:
-    """Open `src` in LibreOffice and save it in format `to` (xlsx, ods, pdf) into out_dir."""
-    src, out_dir = Path(src), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    filters = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "ods": "ods", "pdf": "pdf"}
-    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
-        cmd = [
-            "soffice",
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            filters.get(to, to),
-            "--outdir",
-            str(out_dir),
-            str(src),
-        ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    target = out_dir / (src.stem + "." + to)
-    if proc.returncode != 0 or not target.exists():
-        raise OfficeError(
-            f"LibreOffice could not convert {src} to {to}: {proc.stderr.strip() or proc.stdout.strip()}"
-        )
-    return target
+    """Open `src` in LibreOffice and save it in format `to` (xlsx, ods, xls, pdf) into out_dir."""
+    return libreoffice_convert_many([src], out_dir, to, timeout)
 
 
 def gnumeric_convert(src: Path, target: Path, timeout: int = 120) -> Path:
@@ -72,7 +58,6 @@ def libreoffice_convert_many(
         return []
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    filters = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "ods": "ods", "pdf": "pdf"}
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
         cmd = [
             "soffice",
@@ -80,7 +65,7 @@ def libreoffice_convert_many(
             "--headless",
             "--norestore",
             "--convert-to",
-            filters.get(to, to),
+            FILTERS.get(to, to),
             "--outdir",
             str(out_dir),
             *map(str, srcs),
