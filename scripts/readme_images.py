@@ -24,13 +24,27 @@ WIDTH = 1100
 def page_png(pdf: Path, page: int, out: Path, dpi: int = 110) -> Image.Image:
     stem = out.with_suffix("")
     subprocess.run(
-        ["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem)],
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            str(dpi),
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-singlefile",
+            str(pdf),
+            str(stem),
+        ],
         check=True,
     )
     return Image.open(stem.with_suffix(".png"))
 
 
-def save(image: Image.Image, name: str, crop: tuple[float, float, float, float] = (0, 0, 1, 1)) -> None:
+def save(
+    image: Image.Image, name: str, crop: tuple[float, float, float, float] = (0, 0, 1, 1)
+) -> None:
     w, h = image.size
     box = (int(crop[0] * w), int(crop[1] * h), int(crop[2] * w), int(crop[3] * h))
     image = image.crop(box).convert("RGB")
@@ -52,7 +66,11 @@ def main() -> int:
         pdfs = libreoffice_convert_many([workbook, demo / "summary.xlsx"], tmp_dir, "pdf")
         review = page_png(pdfs[0], 2, tmp_dir / "review.png")
         save(review, "workbook-review.png", (0.03, 0.06, 0.97, 0.5))
-        save(page_png(pdfs[1], 1, tmp_dir / "summary.png"), "summary-overview.png", (0.06, 0.1, 0.85, 0.62))
+        save(
+            page_png(pdfs[1], 1, tmp_dir / "summary.png"),
+            "summary-overview.png",
+            (0.06, 0.1, 0.85, 0.62),
+        )
         pack = next(iter(sorted((demo / "packs").rglob("*.pdf"))))
         save(page_png(pack, 1, tmp_dir / "pack.png", dpi=80), "pack-page-1.png")
     charts = demo / "charts"

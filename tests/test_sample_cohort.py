@@ -1,0 +1,53 @@
+"""The bundled sample cohort: what `make demo` shows a newcomer must stay true."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sheetreview.demo import sample_dir
+from sheetreview.ingest import ingest
+
+
+def test_sample_ships_schools_list_and_returns_of_three_frameworks():
+    sample = sample_dir()
+    schools = pd.read_csv(sample / "schools.csv", dtype=str)
+    assert len(schools) == 60
+    assert schools["urn"].astype(int).between(100000, 149999).all()
+    assert set(schools["la"]) == {"Northshire", "Eastborough"}
+    suffixes = {p.suffix for p in (sample / "returns").rglob("*") if p.is_file()}
+    assert {".xlsx", ".ods", ".xls"} <= suffixes
+
+
+def test_every_everyday_problem_in_the_sample_is_accounted_for(tmp_path):
+    out = tmp_path / "out"
+    summary = ingest(sample_dir() / "returns", out, jobs=1)
+    files = pd.read_csv(out / "files.csv", dtype=str, keep_default_na=False).set_index("file")
+    inbox = "2026-autumn/inbox/"
+
+    def status(name: str) -> str:
+        return files.loc[inbox + name, "status"]
+
+    assert status("~$138749 self review.xlsx") == "skipped"
+    assert status("Thumbs.db") == "skipped"
+    assert status("covering letter.txt") == "skipped"
+    assert status("117551 self review (old Excel).xls") == "rejected"
+    assert status("149338 self review PASSWORD.xlsx") == "rejected"
+    assert status("145698 self review v1.xlsx") == "superseded"
+    assert status("145698 self review v2 CORRECTED.xlsx") == "accepted"
+    assert status("124347 self-review (typed levels).xlsx") == "accepted_with_problems"
+
+    problems = pd.read_csv(out / "problems.csv", dtype=str, keep_default_na=False)
+    typed = problems[problems["file"] == inbox + "124347 self-review (typed levels).xlsx"]
+    assert sorted(typed["code"]) == ["blank-level", "unknown-level"]
+    assert "'Levle 2' is not one of the levels" in " ".join(typed["message"])
+
+    responses = pd.read_csv(out / "responses.csv", dtype=str, keep_default_na=False)
+    assert set(responses["framework"]) == {"edtech-srf", "lp-steps", "pd-quality-mark"}
+    assert set(responses["round"]) == {"2025-autumn", "2026-autumn"}
+    # the typed " level 3 " was accepted as the label 3
+    typed_rows = responses[
+        responses["source_file"] == inbox + "124347 self-review (typed levels).xlsx"
+    ]
+    assert "3" in set(typed_rows["level"])
+    assert summary.rejected == 2
+    assert int((files["status"] == "accepted").sum()) > 140
