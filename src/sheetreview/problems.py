@@ -31,7 +31,9 @@ CATALOGUE: dict[str, Entry] = {
         WARNING,
         "is an office lock file left by an open spreadsheet; it is not a return and was skipped.",
     ),
-    "system-file": Entry(WARNING, "is a file the operating system makes ({name}); it was skipped."),
+    "system-file": Entry(
+        WARNING, "is made by the operating system ({name}), not by a school; it was skipped."
+    ),
     "not-a-spreadsheet": Entry(
         WARNING, "is not a spreadsheet ({kind}); it was skipped. Returns are .xlsx or .ods files."
     ),
