@@ -34,7 +34,7 @@ def have_gnumeric() -> bool:
 
 def libreoffice_convert(src: Path, out_dir: Path, to: str, timeout: int = 180) -> Path:
     """Open `src` in LibreOffice and save it in format `to` (xlsx, ods, xls, pdf) into out_dir."""
-    return libreoffice_convert_many([src], out_dir, to, timeout)
+    return libreoffice_convert_many([src], out_dir, to, timeout)[0]
 
 
 def gnumeric_convert(src: Path, target: Path, timeout: int = 120) -> Path:
