@@ -61,6 +61,31 @@ def _framework_files_option(f: Callable) -> Callable:
     )(f)
 
 
+def _out_option(f: Callable) -> Callable:
+    return click.option(
+        "-o",
+        "--output",
+        "out_dir",
+        required=True,
+        type=click.Path(file_okay=False),
+        help="Output folder (created).",
+    )(f)
+
+
+def _school_charts_option(f: Callable) -> Callable:
+    return click.option(
+        "--no-school-charts", is_flag=True, help="Skip the per-school profile charts (faster)."
+    )(f)
+
+
+def _check_strict(strict: bool, summary: Any, out_dir: str) -> None:
+    """--strict: a completed run with rejected files still fails, for scripts that must notice."""
+    if strict and summary.rejected:
+        raise click.ClickException(
+            f"{summary.rejected} file(s) rejected (--strict); see {Path(out_dir) / 'files.csv'}"
+        )
+
+
 def _ingest_options(f: Callable) -> Callable:
     f = click.option("--round", "round_label", help="Round for returns whose workbook names none.")(
         f
@@ -291,14 +316,7 @@ def _do_ingest(
 
 @cli.command()
 @click.argument("in_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Output folder (created).",
-)
+@_out_option
 @_ingest_options
 def ingest(
     in_dir: str,
@@ -316,10 +334,7 @@ def ingest(
         sheetreview ingest returns/ -o out/ --round 2026-autumn
     """
     summary = _do_ingest(in_dir, out_dir, round_label, jobs, framework_files, quiet)
-    if strict and summary.rejected:
-        raise click.ClickException(
-            f"{summary.rejected} file(s) rejected (--strict); see {Path(out_dir) / 'files.csv'}"
-        )
+    _check_strict(strict, summary, out_dir)
 
 
 def _do_report(out_dir: str, school_charts: bool, quiet: bool, jobs: int | None = None) -> None:
@@ -335,9 +350,7 @@ def _do_report(out_dir: str, school_charts: bool, quiet: bool, jobs: int | None 
 
 @cli.command()
 @click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--no-school-charts", is_flag=True, help="Skip the per-school profile charts (faster)."
-)
+@_school_charts_option
 @click.option(
     "--jobs", "-j", type=click.IntRange(1, 256), help="Processes for charts (default: CPU count)."
 )
@@ -354,17 +367,8 @@ def report(out_dir: str, no_school_charts: bool, jobs: int | None, quiet: bool) 
 
 @cli.command()
 @click.argument("in_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Output folder (created).",
-)
-@click.option(
-    "--no-school-charts", is_flag=True, help="Skip the per-school profile charts (faster)."
-)
+@_out_option
+@_school_charts_option
 @_ingest_options
 def run(
     in_dir: str,
@@ -384,10 +388,7 @@ def run(
     """
     summary = _do_ingest(in_dir, out_dir, round_label, jobs, framework_files, quiet)
     _do_report(out_dir, not no_school_charts, quiet, jobs)
-    if strict and summary.rejected:
-        raise click.ClickException(
-            f"{summary.rejected} file(s) rejected (--strict); see {Path(out_dir) / 'files.csv'}"
-        )
+    _check_strict(strict, summary, out_dir)
 
 
 @cli.command()
