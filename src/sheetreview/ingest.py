@@ -292,7 +292,7 @@ def read_file(path: str, relpath: str, frameworks: dict[str, Framework]) -> tupl
     """(sha256, bytes, packed outcome) for one file; sha256 is "" when it could not be read."""
     try:
         with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+            data = _read_head(fh)
             digest = hashlib.sha256(data)
             size = len(data)
             if size > MAX_FILE_BYTES:
@@ -304,6 +304,18 @@ def read_file(path: str, relpath: str, frameworks: dict[str, Framework]) -> tupl
         finding = Finding("oversized", {"detail": f"{size / 1_000_000:.0f} MB"})
         return digest.hexdigest(), size, pack(_finding_outcome(finding))
     return digest.hexdigest(), size, pack(read_outcome(relpath, data, frameworks))
+
+
+def _read_head(fh: io.BufferedReader) -> bytes:
+    """The file's first MAX_FILE_BYTES + 1 bytes. Asking for only what it holds (and one more,
+    to see it end) spares allocating the whole bound for every small return; a file that grew
+    since is read on to the bound, as one large read would have."""
+    want = MAX_FILE_BYTES + 1
+    first = min(want, os.fstat(fh.fileno()).st_size + 1)
+    data = fh.read(first)
+    if len(data) == first < want:
+        data += fh.read(want - first)
+    return data
 
 
 def pack(outcome: dict[str, Any]) -> bytes:
@@ -378,19 +390,38 @@ HEAD_MARK, SOURCE_MARK = "\x01", "\x02"
 
 
 def _render_lines(judged: Judged, level_count: int, date: str) -> str:
+    date_field = _field(date)
     lines = []
     for j in judged.judgements:
-        middle = csv_line(
-            [j.aspect_code, j.aspect_title, j.level, j.level_rank, level_count, j.evidence,
-             j.next_steps]
-        )  # fmt: skip
-        tail = csv_line([j.source_sheet, j.source_cell, date])
-        if HEAD_MARK in middle or SOURCE_MARK in middle:  # a framework's own text could
-            middle = _unmarked(middle)
-        if HEAD_MARK in tail or SOURCE_MARK in tail:
-            tail = _unmarked(tail)
-        lines.append(f"{HEAD_MARK}{middle},{SOURCE_MARK},{tail}\n")
+        head = _aspect_fields(j.aspect_code, j.aspect_title, j.level, j.level_rank, level_count)
+        lines.append(
+            f"{HEAD_MARK}{head},{_field(j.evidence)},{_field(j.next_steps)},{SOURCE_MARK},"
+            f"{_field(j.source_sheet)},{_field(j.source_cell)},{date_field}\n"
+        )
     return "".join(lines)
+
+
+def _field(value: object) -> str:
+    """A CSV field without the markers (a framework's own text could hold them)."""
+    text = csv_field(value)
+    if HEAD_MARK in text or SOURCE_MARK in text:
+        return _unmarked(text)
+    return text
+
+
+_ASPECT_FIELDS: dict[tuple[str, str, str, int, int], str] = {}
+_ASPECT_FIELDS_KEPT = 4096
+
+
+def _aspect_fields(code: str, title: str, level: str, rank: int, level_count: int) -> str:
+    """The aspect and level columns, rendered once per aspect and level, not once per return."""
+    key = (code, title, level, rank, level_count)
+    text = _ASPECT_FIELDS.get(key)
+    if text is None:
+        if len(_ASPECT_FIELDS) >= _ASPECT_FIELDS_KEPT:
+            _ASPECT_FIELDS.clear()
+        text = _ASPECT_FIELDS[key] = ",".join(map(_field, key))
+    return text
 
 
 def _unmarked(text: str) -> str:
@@ -406,7 +437,7 @@ def csv_field(value: object) -> str:
 
 
 def csv_line(values: Iterable[object]) -> str:
-    return ",".join(csv_field(v) for v in values)
+    return ",".join(map(csv_field, values))
 
 
 def _finding_outcome(finding: Finding) -> dict[str, Any]:

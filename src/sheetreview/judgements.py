@@ -183,7 +183,8 @@ def clean_text(value: Any) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        if not _UNCLEAN_RE.search(value):
+        # Every character _UNCLEAN_RE looks for is unprintable: most text is settled in one pass.
+        if value.isprintable() or not _UNCLEAN_RE.search(value):
             return value.strip()
         text = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
         text = text.replace("\u2028", "\n").replace("\u2029", "\n")

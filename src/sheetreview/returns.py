@@ -332,12 +332,11 @@ def xlsx_extent(xml: bytes) -> tuple[int, int, bool]:
     # The root's tag tells whether elements carry a namespace prefix (<x:c ...>).
     pattern = _REF_RE if b"<worksheet" in xml[:2048] else _REF_NS_RE
     refs = set(pattern.findall(xml))
-    cols, rows = (set(x) for x in zip(*refs, strict=True)) if refs else (set(), set())
-    exact = b"" not in rows
-    rows.discard(b"")
-    cols.discard(b"")
-    n_rows = max(map(int, rows), default=0)
-    n_cols = max(map(col_number, cols), default=0)
+    # Both groups match together or not at all: (b"", b"") is a cell without a leading `r`.
+    exact = (b"", b"") not in refs
+    refs.discard((b"", b""))
+    n_rows = max(map(int, {r for _, r in refs}), default=0)
+    n_cols = max(map(col_number, {c for c, _ in refs}), default=0)
     dim = _DIM_RE.search(xml)
     if dim:
         for m in _DIM_REF_RE.finditer(dim.group(1)):
@@ -691,7 +690,18 @@ _LABEL_MAX = 60  # labels and headers are short; descriptors and guidance are no
 
 
 def _label(value: str) -> str:
-    return " ".join(value.split()).rstrip(":").strip().casefold()
+    """A label or header as compared; remembered, since every return repeats the same ones."""
+    key = _LABELS.get(value)
+    if key is None:
+        key = " ".join(value.split()).rstrip(":").strip().casefold()
+        if len(_LABELS) >= _LABELS_KEPT:
+            _LABELS.clear()
+        _LABELS[value] = key
+    return key
+
+
+_LABELS: dict[str, str] = {}
+_LABELS_KEPT = 4096
 
 
 def _text(value: Any) -> str:
@@ -761,19 +771,24 @@ def _review_rows(grid: list[list[Any]], sheet: str) -> list[AspectRow] | None:
     if "level" not in cols:
         return None
     out = []
+    c_code, c_level = cols["code"], cols["level"]
+    c_evidence, c_next = cols.get("evidence"), cols.get("next_steps")
     for r in range(r0 + 1, len(grid)):
         row = grid[r]
-        code = _text(row[cols["code"]]) if cols["code"] < len(row) else ""
+        value = row[c_code] if c_code < len(row) else ""
+        if value is None or value == "":  # what _text makes "" without stripping
+            continue
+        code = _text(value)
         if not code:
             continue
         out.append(
             AspectRow(
-                code=code,
-                sheet=sheet,
-                code_cell=address(r, cols["code"]),
-                level=_cell(grid, r, cols.get("level"), sheet),
-                evidence=_cell(grid, r, cols.get("evidence"), sheet),
-                next_steps=_cell(grid, r, cols.get("next_steps"), sheet),
+                code,
+                sheet,
+                address(r, c_code),
+                _cell(row, r, c_level, sheet),
+                _cell(row, r, c_evidence, sheet),
+                _cell(row, r, c_next, sheet),
             )
         )
     return out
@@ -800,10 +815,9 @@ def _header_row(grid: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
     return None
 
 
-def _cell(grid: list[list[Any]], r: int, c: int | None, sheet: str) -> Found:
+def _cell(row: list[Any], r: int, c: int | None, sheet: str) -> Found:
     if c is None:
         return Found(None, sheet, "")
-    row = grid[r]
     return Found(row[c] if c < len(row) else "", sheet, address(r, c))
 
 
