@@ -21,38 +21,8 @@ import time
 from pathlib import Path
 
 from sheetreview.framework import builtin
+from sheetreview.ingest import FILES_COLUMNS, PROBLEMS_COLUMNS, RESPONSES_COLUMNS
 from sheetreview.packs import write_packs
-
-RESPONSE_COLUMNS = [
-    "round",
-    "framework",
-    "framework_version",
-    "school_urn",
-    "school_name",
-    "aspect_code",
-    "aspect_title",
-    "level",
-    "level_rank",
-    "level_count",
-    "evidence",
-    "next_steps",
-    "source_file",
-    "source_sheet",
-    "source_cell",
-]
-FILE_COLUMNS = [
-    "file",
-    "sha256",
-    "bytes",
-    "status",
-    "framework",
-    "school_urn",
-    "school_name",
-    "aspects_answered",
-    "aspects_total",
-    "problems",
-    "reason",
-]
 
 
 def make_out(out: Path, schools: int, framework_id: str, seed: int = 7) -> None:
@@ -88,13 +58,30 @@ def make_out(out: Path, schools: int, framework_id: str, seed: int = 7) -> None:
                     source,
                     "Review",
                     f"F{row}",
+                    "",
                 ]
             )
         n = str(len(fw.aspects))
-        files.append([source, "0" * 64, "50000", "accepted", fw.id, urn, name, n, n, "0", ""])
-    _write(out / "responses.csv", RESPONSE_COLUMNS, responses)
-    _write(out / "files.csv", FILE_COLUMNS, files)
-    _write(out / "problems.csv", ["file", "sheet", "cell", "code", "severity", "message"], [])
+        files.append(
+            [
+                source,
+                "0" * 64,
+                "50000",
+                "accepted",
+                fw.id,
+                urn,
+                name,
+                n,
+                n,
+                "0",
+                "",
+                "2026-autumn",
+                "",
+            ]
+        )
+    _write(out / "responses.csv", RESPONSES_COLUMNS, responses)
+    _write(out / "files.csv", FILES_COLUMNS, files)
+    _write(out / "problems.csv", PROBLEMS_COLUMNS, [])
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:

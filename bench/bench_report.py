@@ -29,30 +29,8 @@ import pandas as pd
 from sheetreview.charts import cpu_count
 from sheetreview.framework import builtin
 
-WORDS = [
-    "staff",
-    "governors",
-    "pupils",
-    "vision",
-    "strategy",
-    "review",
-    "survey",
-    "evidence",
-    "training",
-    "devices",
-    "network",
-    "safeguarding",
-    "budget",
-    "policy",
-    "parents",
-    "leaders",
-    "monitoring",
-    "plan",
-    "curriculum",
-    "data",
-    "termly",
-    "shared",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_ingest import WORDS  # noqa: E402  (the same words make the same kind of evidence)
 
 
 def text(rng: np.random.Generator, n: int, length: int = 300) -> list[str]:
