@@ -38,7 +38,7 @@ format: $(STAMP)
 
 # Regenerate what is committed: blank templates and the sample cohort.
 templates: $(STAMP)
-	$(BIN)/python -m sheetreview.templates
+	$(BIN)/python -m devtools.templates
 
 samples: $(STAMP)
 	$(BIN)/python scripts/make_samples.py

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from sheetreview.framework import builtin
-from sheetreview.ingest import FILES_COLUMNS, PROBLEMS_COLUMNS, RESPONSES_COLUMNS
-from sheetreview.packs import write_packs
+from sheetreview.packs.build import write_packs
+from sheetreview.read.ingest import FILES_COLUMNS, PROBLEMS_COLUMNS, RESPONSES_COLUMNS
 
 
 def make_out(out: Path, schools: int, framework_id: str, seed: int = 7) -> None:

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sheetreview.charts import cpu_count
 from sheetreview.framework import builtin
+from sheetreview.report.charts import cpu_count
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ingest import WORDS  # noqa: E402  (the same words make the same kind of evidence)
@@ -115,7 +115,7 @@ def timed(label: str, out: Path, **kwargs: object) -> float:
     """Run build_report in a fresh process, so its peak memory is its own."""
     code = (
         "import json, sys, time; from pathlib import Path; "
-        "from sheetreview.report import build_report; "
+        "from sheetreview.report.build import build_report; "
         "t = time.perf_counter(); s = build_report(Path(sys.argv[1]), **json.loads(sys.argv[2])); "
         "print(json.dumps([time.perf_counter() - t, s.schools, s.charts]))"
     )

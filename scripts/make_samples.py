@@ -19,10 +19,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sheetreview.framework import Framework, builtin
-from sheetreview.office import gnumeric_convert, libreoffice_convert_many
-from sheetreview.schools import School
-from sheetreview.workbook import Filled, write_workbook
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's devtools
+
+from devtools.office import gnumeric_convert, libreoffice_convert_many  # noqa: E402
+from sheetreview.framework import Framework, builtin  # noqa: E402
+from sheetreview.schools import School  # noqa: E402
+from sheetreview.workbook import Filled, write_workbook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "src" / "sheetreview" / "sample"

@@ -12,9 +12,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PIL import Image
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's devtools
 
-from sheetreview.office import libreoffice_convert_many
+from PIL import Image  # noqa: E402
+
+from devtools.office import libreoffice_convert_many  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "docs" / "images"

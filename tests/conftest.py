@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.office import libreoffice_convert_many
 from sheetreview.framework import builtin
-from sheetreview.office import libreoffice_convert_many
 from sheetreview.schools import School
 from sheetreview.workbook import Filled, write_workbook
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sheetreview import benchmarks as bm
 from sheetreview.framework import builtin
+from sheetreview.report import benchmarks as bm
 
 RESPONSE_COLUMNS = [
     "round", "framework", "framework_version", "school_urn", "school_name", "aspect_code",
@@ -249,7 +249,7 @@ def test_frameworks_and_rounds_are_separate_cohorts():
 
 
 def test_urn_with_leading_zero_stays_text(tmp_path):
-    from sheetreview.report import build_report
+    from sheetreview.report.build import build_report
 
     rows = judgements("edtech-srf", "r", {("012345", "Zero"): {"1a-1": "3"}, ("2", "Two"): {}})
     build_report(write_out(tmp_path, rows), school_charts=False)

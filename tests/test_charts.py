@@ -11,7 +11,7 @@ import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from sheetreview import charts
+from sheetreview.report import charts
 
 LEVELS = ["4", "3", "2", "1"]  # edtech-srf: least developed first
 

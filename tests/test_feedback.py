@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from sheetreview.cli import cli
 from sheetreview.errors import SheetreviewError
-from sheetreview.feedback import OFFICER_ONLY, split_message, write_feedback
+from sheetreview.feedback.letters import OFFICER_ONLY, split_message, write_feedback
 from sheetreview.problems import CATALOGUE, problem
 
 FILE_COLUMNS = [
@@ -326,7 +326,7 @@ def test_cli_feedback_writes_letters_into_out_feedback_by_default(tmp_path: Path
 
 @pytest.mark.office
 def test_annotated_copy_opens_in_libreoffice(tmp_path: Path) -> None:
-    from sheetreview.office import libreoffice_convert
+    from devtools.office import libreoffice_convert
 
     returns = tmp_path / "returns"
     original = make_return(returns / "alder.xlsx")

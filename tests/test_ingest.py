@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from conftest import DATA, FOREIGN, copy_data, make_return, tree_hashes
 
-import sheetreview.ingest as ingest_module
-import sheetreview.returns as returns_module
+import sheetreview.read.ingest as ingest_module
+import sheetreview.read.returns as returns_module
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import builtin, load_file
-from sheetreview.ingest import (
+from sheetreview.read.ingest import (
     FILES_COLUMNS,
     PROBLEMS_COLUMNS,
     RESPONSES_COLUMNS,

@@ -14,9 +14,10 @@ import pytest
 from conftest import libreoffice_many, make_return, rewrite_zip
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
-from sheetreview import layout, office
+from devtools import office
+from sheetreview import layout
 from sheetreview.framework import builtin_ids
-from sheetreview.ingest import ingest
+from sheetreview.read.ingest import ingest
 
 pytestmark = pytest.mark.office
 

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sheetreview.framework import builtin, builtin_ids
-from sheetreview.ingest import ingest
-from sheetreview.judgements import clean_text
+from sheetreview.read.ingest import ingest
+from sheetreview.read.judgements import clean_text
 from sheetreview.schools import School
 from sheetreview.workbook import Filled, write_workbook
 

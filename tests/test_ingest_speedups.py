@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from sheetreview import ingest, layout, returns
-from sheetreview.judgements import Judged, Judgement, clean_text
-from sheetreview.returns import _label, _review_rows, xlsx_extent
+from sheetreview import layout
+from sheetreview.read import ingest, returns
+from sheetreview.read.judgements import Judged, Judgement, clean_text
+from sheetreview.read.returns import _label, _review_rows, xlsx_extent
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 

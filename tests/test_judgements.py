@@ -7,14 +7,14 @@ import datetime as dt
 import pytest
 
 from sheetreview.framework import builtin
-from sheetreview.judgements import (
+from sheetreview.read.judgements import (
     LevelReader,
     choices_text,
     clean_text,
     judge,
     parse_date,
 )
-from sheetreview.returns import AspectRow, Found, RawReturn
+from sheetreview.read.returns import AspectRow, Found, RawReturn
 
 
 def rank_of(framework_id: str, value: object) -> tuple[int | None, str]:

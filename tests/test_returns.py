@@ -13,8 +13,8 @@ from conftest import DATA, rewrite_zip, sheet_part
 
 from sheetreview import layout
 from sheetreview.framework import builtin, registry
-from sheetreview.judgements import judge
-from sheetreview.returns import (
+from sheetreview.read.judgements import judge
+from sheetreview.read.returns import (
     RawReturn,
     ods_extent,
     read_return,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sheetreview.demo import sample_dir
-from sheetreview.ingest import ingest
+from sheetreview.read.ingest import ingest
 
 
 def test_sample_ships_schools_list_and_returns_of_three_frameworks():

@@ -10,7 +10,7 @@ import zlib
 import pytest
 from conftest import DATA
 
-from sheetreview.sniff import (
+from sheetreview.read.sniff import (
     MAX_MEMBER_BYTES,
     Package,
     Refusal,

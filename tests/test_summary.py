@@ -11,9 +11,10 @@ import openpyxl
 import pytest
 from test_benchmarks import judgements, write_out
 
-from sheetreview import office, summary
-from sheetreview.charts import level_colours
-from sheetreview.report import build_report
+from devtools import office
+from sheetreview.report import summary
+from sheetreview.report.build import build_report
+from sheetreview.report.charts import level_colours
 
 DANGEROUS = {
     "name": "=1+1",
@@ -157,7 +158,7 @@ def test_several_frameworks_each_get_their_own_sheets(tmp_path):
 
 
 def test_long_sheet_names_stay_valid_and_unique():
-    from sheetreview.benchmarks import Cohort
+    from sheetreview.report.benchmarks import Cohort
 
     used: set[str] = set()
     a = summary.sheet_name("Aspects", Cohort("pd-quality-mark", "2026/27 [spring]"), 0, False, used)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from sheetreview.framework import load_file
-from sheetreview.ingest import ingest
-from sheetreview.report import build_report
+from sheetreview.read.ingest import ingest
+from sheetreview.report.build import build_report
 from sheetreview.schools import School
 from sheetreview.workbook import Filled, write_workbook
 

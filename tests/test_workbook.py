@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devtools.templates import TEMPLATE_TIME, template_dir, write_templates
 from sheetreview import __version__, layout
 from sheetreview.framework import all_builtin, builtin, from_dict
 from sheetreview.schools import School
-from sheetreview.templates import TEMPLATE_TIME, template_dir, write_templates
 from sheetreview.workbook import (
     MAX_ROW_HEIGHT,
     PREVIOUS_EVIDENCE_HEADER,

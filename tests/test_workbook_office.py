@@ -18,9 +18,9 @@ from xml.etree import ElementTree
 import openpyxl
 import pytest
 
+from devtools.office import gnumeric_convert, libreoffice_convert_many
 from sheetreview import layout
 from sheetreview.framework import Framework, all_builtin
-from sheetreview.office import gnumeric_convert, libreoffice_convert_many
 from sheetreview.schools import School
 from sheetreview.workbook import Filled, write_workbook
 

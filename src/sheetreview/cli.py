@@ -298,7 +298,7 @@ def _do_ingest(
     framework_files: tuple[str, ...],
     quiet: bool,
 ) -> Any:
-    from sheetreview.ingest import ingest as run_ingest
+    from sheetreview.read.ingest import ingest as run_ingest
 
     with _progress("Reading returns", quiet) as progress:
         summary = run_ingest(
@@ -338,7 +338,7 @@ def ingest(
 
 
 def _do_report(out_dir: str, school_charts: bool, quiet: bool, jobs: int | None = None) -> None:
-    from sheetreview.report import build_report
+    from sheetreview.report.build import build_report
 
     with _progress("Drawing charts", quiet) as progress:
         summary = build_report(
@@ -421,7 +421,7 @@ def feedback(
     Example:
         sheetreview feedback out/ -o feedback/ --annotate
     """
-    from sheetreview.feedback import write_feedback
+    from sheetreview.feedback.letters import write_feedback
 
     dest = Path(dest_dir) if dest_dir else Path(out_dir) / "feedback"
     with _progress("Writing feedback", quiet) as progress:
@@ -454,7 +454,7 @@ def packs(out_dir: str, dest_dir: str | None, jobs: int | None, quiet: bool) -> 
     Example:
         sheetreview packs out/ -o packs/
     """
-    from sheetreview.packs import write_packs
+    from sheetreview.packs.build import write_packs
 
     dest = Path(dest_dir) if dest_dir else Path(out_dir) / "packs"
     with _progress("Drawing packs", quiet) as progress:

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from sheetreview.feedback import write_feedback
+from sheetreview.feedback.letters import write_feedback
 from sheetreview.framework import all_builtin, builtin
 from sheetreview.generate import generate_workbooks
-from sheetreview.ingest import ingest
-from sheetreview.packs import write_packs
-from sheetreview.report import build_report
+from sheetreview.packs.build import write_packs
+from sheetreview.read.ingest import ingest
+from sheetreview.report.build import build_report
 
 Progress = Callable[[int, int], None] | None
 

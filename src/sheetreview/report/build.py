@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sheetreview import benchmarks as bm
-from sheetreview import charts
 from sheetreview.errors import OutputError
 from sheetreview.framework import Aspect, Framework, Level, builtin, builtin_ids, from_dict
-from sheetreview.summary import MAX_EVIDENCE_ROWS, evidence_fits, write_summary
+from sheetreview.report import benchmarks as bm
+from sheetreview.report import charts
+from sheetreview.report.summary import MAX_EVIDENCE_ROWS, evidence_fits, write_summary
 
 Progress = Callable[[int, int], None] | None
 ACCEPTED = ("accepted", "accepted_with_problems")

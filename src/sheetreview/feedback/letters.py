@@ -677,7 +677,7 @@ def write_feedback(
 def _annotate_all(
     letters: list[Letter], returns_dir: Path, out_dir: Path, summary: FeedbackSummary
 ) -> None:
-    from sheetreview.annotate import Mark, annotate_copy
+    from sheetreview.feedback.annotate import Mark, annotate_copy
 
     files = read_out_table(out_dir, "files.csv", ("file", "sha256"))
     hashes = dict(zip(files["file"], files["sha256"], strict=True))

@@ -30,7 +30,7 @@ from python_calamine import CalamineWorkbook
 from sheetreview import layout
 from sheetreview.framework import Framework, framework_for
 from sheetreview.problems import Problem, problem
-from sheetreview.sniff import MAX_MEMBER_BYTES, Package, Refusal, sniff
+from sheetreview.read.sniff import MAX_MEMBER_BYTES, Package, Refusal, sniff
 
 MAX_ROWS = layout.MAX_RETURN_ROWS
 MAX_COLS = layout.MAX_RETURN_COLS

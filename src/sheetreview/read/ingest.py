@@ -29,12 +29,12 @@ from typing import Any
 from sheetreview import __version__, layout
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework, Registry, from_dict, registry
-from sheetreview.judgements import Judged, judge
-from sheetreview.ledger import FILE_NAME as LEDGER_NAME
-from sheetreview.ledger import Ledger, StatKey, stat_key
 from sheetreview.problems import CATALOGUE, ERROR, Problem, problem
-from sheetreview.returns import read_return
-from sheetreview.sniff import MAX_FILE_BYTES, Finding, by_name
+from sheetreview.read.judgements import Judged, judge
+from sheetreview.read.ledger import FILE_NAME as LEDGER_NAME
+from sheetreview.read.ledger import Ledger, StatKey, stat_key
+from sheetreview.read.returns import read_return
+from sheetreview.read.sniff import MAX_FILE_BYTES, Finding, by_name
 
 # Bump when reading changes what a file gives, so ledgers of older runs are not reused.
 READER_VERSION = "4"

@@ -35,11 +35,16 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from matplotlib.textpath import TextPath  # noqa: E402
 
-from sheetreview import benchmarks as bm  # noqa: E402
-from sheetreview.charts import aspect_label, level_colours, level_legend_labels, plain  # noqa: E402
-from sheetreview.feedback import prune_stale, safe_stem, write_atomic  # noqa: E402
+from sheetreview.feedback.letters import prune_stale, safe_stem, write_atomic  # noqa: E402
 from sheetreview.framework import Framework  # noqa: E402
-from sheetreview.report import load_frameworks, load_responses, read_text_csv  # noqa: E402
+from sheetreview.report import benchmarks as bm  # noqa: E402
+from sheetreview.report.build import load_frameworks, load_responses, read_text_csv  # noqa: E402
+from sheetreview.report.charts import (  # noqa: E402
+    aspect_label,
+    level_colours,
+    level_legend_labels,
+    plain,
+)
 
 Progress = Callable[[int, int], None] | None
 

@@ -19,7 +19,7 @@ TEMPLATE_TIME = dt.datetime(2024, 1, 1, 0, 0, 0)
 
 def template_dir() -> Path:
     """templates/workbooks/ of the checkout this module is in."""
-    return Path(__file__).resolve().parents[2] / "templates" / "workbooks"
+    return Path(__file__).resolve().parents[1] / "templates" / "workbooks"
 
 
 def write_templates(out_dir: Path | None = None) -> list[Path]:

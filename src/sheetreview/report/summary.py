@@ -29,9 +29,9 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from sheetreview import __version__
-from sheetreview import benchmarks as bm
-from sheetreview.charts import BLANK_COLOUR, level_colours, text_colour
 from sheetreview.framework import Framework
+from sheetreview.report import benchmarks as bm
+from sheetreview.report.charts import BLANK_COLOUR, level_colours, text_colour
 
 OPTIONS = {
     "constant_memory": True,

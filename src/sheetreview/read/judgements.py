@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from sheetreview.framework import Framework
 from sheetreview.problems import Problem, problem
-from sheetreview.returns import AspectRow, Found, RawReturn
+from sheetreview.read.returns import AspectRow, Found, RawReturn
 
 _PREFIX_WORDS = ("level", "lvl", "step", "stage", "grade")
 _NUMBER_RE = re.compile(r"^\+?0*(\d+)(?:\.0+)?$")
