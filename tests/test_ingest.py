@@ -107,7 +107,7 @@ def test_outputs_have_the_spec_columns(cohort: Path, tmp_path: Path) -> None:
         ("problems.csv", PROBLEMS_COLUMNS),
     ):
         with open(out / name, encoding="utf-8") as fh:
-            assert next(csv.reader(fh)) == columns
+            assert next(csv.reader(fh)) == list(columns)
     spec = {"round", "framework", "framework_version", "school_urn", "school_name", "aspect_code",
             "aspect_title", "level", "level_rank", "level_count", "evidence", "next_steps",
             "source_file", "source_sheet", "source_cell"}  # fmt: skip

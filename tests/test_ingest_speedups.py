@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sheetreview import layout
+from sheetreview.core import out
 from sheetreview.read import ingest, returns
 from sheetreview.read.judgements import Judged, Judgement, clean_text
 from sheetreview.read.returns import _label, _review_rows, xlsx_extent
@@ -109,11 +110,11 @@ def plain_render_lines(judged: Judged, level_count: int, date: str) -> str:
     """_render_lines as it was written before the aspect columns were remembered."""
     lines = []
     for j in judged.judgements:
-        middle = ingest.csv_line(
+        middle = out.csv_line(
             [j.aspect_code, j.aspect_title, j.level, j.level_rank, level_count, j.evidence,
              j.next_steps]
         )  # fmt: skip
-        tail = ingest.csv_line([j.source_sheet, j.source_cell, date])
+        tail = out.csv_line([j.source_sheet, j.source_cell, date])
         middle = middle.replace("\x01", "").replace("\x02", "")
         tail = tail.replace("\x01", "").replace("\x02", "")
         lines.append(f"\x01{middle},\x02,{tail}\n")

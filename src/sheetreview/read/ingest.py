@@ -10,7 +10,6 @@ the previous outputs whole.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -27,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from sheetreview import __version__, layout
+from sheetreview.core import fs, out
+from sheetreview.core.out import csv_field, csv_line
+from sheetreview.core.parallel import Progress, cpu_count
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework, Registry, from_dict, registry
 from sheetreview.problems import CATALOGUE, ERROR, Problem, problem
@@ -39,21 +41,12 @@ from sheetreview.read.sniff import MAX_FILE_BYTES, Finding, by_name
 # Bump when reading changes what a file gives, so ledgers of older runs are not reused.
 READER_VERSION = "4"
 
-RESPONSES_COLUMNS = [
-    "round", "framework", "framework_version", "school_urn", "school_name", "aspect_code",
-    "aspect_title", "level", "level_rank", "level_count", "evidence", "next_steps",
-    "source_file", "source_sheet", "source_cell", "assessment_date",
-]  # fmt: skip
-FILES_COLUMNS = [
-    "file", "sha256", "bytes", "status", "framework", "school_urn", "school_name",
-    "aspects_answered", "aspects_total", "problems", "reason", "round", "assessment_date",
-]  # fmt: skip
-PROBLEMS_COLUMNS = ["file", "sheet", "cell", "code", "severity", "message"]
-OUTPUTS = ("responses.csv", "files.csv", "problems.csv", "run.json")
-STATUSES = ("accepted", "accepted_with_problems", "rejected", "superseded", "skipped")
-_READ_STATUSES = ("accepted", "accepted_with_problems")
-
-Progress = Callable[[int, int], None]
+RESPONSES_COLUMNS = out.RESPONSES_COLUMNS
+FILES_COLUMNS = out.FILES_COLUMNS
+PROBLEMS_COLUMNS = out.PROBLEMS_COLUMNS
+OUTPUTS = out.INGEST_OUTPUTS
+STATUSES = tuple(out.Status)
+_READ_STATUSES = out.READ_STATUSES
 
 
 @dataclass
@@ -141,7 +134,7 @@ def ingest(
         todo = _reuse(entries, ledger, summary)
         report = _progress_counter(progress, len(entries), len(entries) - len(todo))
         if todo:
-            _read_all(todo, frameworks, jobs or os.cpu_count() or 1, ledger, report)
+            _read_all(todo, frameworks, jobs or cpu_count(), ledger, report)
         summary.read_now = sum(1 for e in todo if e.outcome is not None)
         ledger.forget_paths_except({e.relpath for e in entries})
     _write_outputs(entries, frameworks, round_label or "", out_dir, summary)
@@ -211,7 +204,7 @@ def _printable(name: str) -> str:
 
 
 def _is_output(name: str) -> bool:
-    return name in OUTPUTS or name.startswith((LEDGER_NAME, ".sheetreview-"))
+    return name in OUTPUTS or name.startswith(LEDGER_NAME) or fs.is_temp(Path(name))
 
 
 def _reuse(entries: list[_Entry], ledger: Ledger, summary: IngestSummary) -> list[_Entry]:
@@ -428,18 +421,6 @@ def _unmarked(text: str) -> str:
     return text.replace(HEAD_MARK, "").replace(SOURCE_MARK, "")
 
 
-def csv_field(value: object) -> str:
-    """One CSV field, quoted as the csv module's QUOTE_MINIMAL does."""
-    text = value if isinstance(value, str) else str(value)
-    if '"' in text or "," in text or "\n" in text or "\r" in text:
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def csv_line(values: Iterable[object]) -> str:
-    return ",".join(map(csv_field, values))
-
-
 def _finding_outcome(finding: Finding) -> dict[str, Any]:
     p = problem(finding.code, "", **finding.fields)
     status = "skipped" if finding.code in _SKIP_CODES else "rejected"
@@ -547,13 +528,13 @@ class _Result:
 
 
 def _results(entries: list[_Entry], round_label: str) -> list[_Result]:
-    out = []
+    results = []
     for e in entries:
         o = e.outcome or _finding_outcome(Finding("unreadable", {"detail": "it was not read"}))
         e.outcome = o
         probs = [Problem(e.relpath, *p) for p in o["problems"]]
         if o["status"] != "read":
-            out.append(_Result(e, o["status"], probs))
+            results.append(_Result(e, o["status"], probs))
             continue
         rnd = o["round"]
         if not rnd:
@@ -563,14 +544,16 @@ def _results(entries: list[_Entry], round_label: str) -> list[_Result]:
             probs.append(
                 problem("round-conflict", e.relpath, sheet, cell, found=rnd, given=round_label)
             )
-        school = o["school_urn"] or (
-            o["school_name"].casefold() and "name:" + o["school_name"].casefold()
+        school = (
+            out.school_key(o["school_urn"], o["school_name"])
+            if o["school_urn"] or o["school_name"].strip()
+            else ""
         )
         key = f"{o['framework']}\x00{rnd}\x00{school}" if school else ""
         status = "accepted_with_problems" if probs else "accepted"
-        out.append(_Result(e, status, probs, rnd, key))
-    _supersede(out)
-    return out
+        results.append(_Result(e, status, probs, rnd, key))
+    _supersede(results)
+    return results
 
 
 def _supersede(results: list[_Result]) -> None:
@@ -651,28 +634,12 @@ def _response_lines(r: _Result) -> bytes:
     return lines.replace(SOURCE_MARK.encode(), csv_field(r.entry.relpath).encode("utf-8"))
 
 
-def _write_csv(path: Path, columns: list[str], rows: list[list[Any]]) -> None:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
-    _write_atomic(path, [buf.getvalue().encode("utf-8")])
+def _write_csv(path: Path, columns: Sequence[str], rows: list[list[Any]]) -> None:
+    out.write_rows(path, columns, rows)
 
 
 def _write_atomic(path: Path, *parts: Iterable[bytes]) -> None:
-    """Write to a temporary file beside `path`, then rename it: a reader sees the old file or
-    the new one, whole, even when the run is interrupted."""
-    fd, tmp = tempfile.mkstemp(prefix=".sheetreview-", suffix=".tmp", dir=path.parent)
-    try:
-        with open(fd, "wb", buffering=1 << 20) as fh:
-            for part in parts:
-                fh.writelines(part)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    fs.write_bytes(path, *parts)
 
 
 def _write_frameworks(out_dir: Path, used: list[Framework]) -> None:

@@ -1,0 +1,145 @@
+"""Files that are whole or absent, with names every desktop accepts.
+
+A reader (a person, Excel, the next command) must never see half a file, and a run that is killed
+must leave nothing it cannot clean up. Every output goes through `write_atomic`: written beside
+its target under a recognisable temporary name, then renamed over it in one step.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from sheetreview.errors import OutputError
+
+TEMP_MARK = ".sheetreview-tmp-"
+MAX_NAME = 200  # well inside Windows' 255 per name, leaving room for a folder path
+WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
+)
+
+
+class OutputLocked(OutputError):
+    """The target exists but cannot be replaced: on Windows, usually open in Excel."""
+
+
+def temp_path(path: Path) -> Path:
+    """A unique name beside `path` that keeps its suffix (matplotlib picks the format by it)."""
+    stem = path.name[:60]
+    return path.with_name(f".{stem}{TEMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:10]}{path.suffix}")
+
+
+def is_temp(path: Path) -> bool:
+    return TEMP_MARK in path.name
+
+
+def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    """Call `write(tmp)` to make the file under a temporary name, then put it in place.
+
+    The writer creates the temporary file itself, so it gets the permissions the user's umask
+    gives any new file (a private mkstemp file would leave outputs unreadable to colleagues, or
+    a forced 0644 would expose evidence that a umask of 077 meant to keep private).
+    """
+    path = Path(path)
+    make_dir(path.parent)
+    tmp = temp_path(path)
+    try:
+        write(tmp)
+        replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_bytes(path: Path, *parts: Iterable[bytes]) -> Path:
+    """Stream byte chunks into `path` atomically (10,000 returns make 150 MB of responses)."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "xb", buffering=1 << 20) as fh:
+            for part in parts:
+                fh.writelines(part)
+
+    return write_atomic(path, write)
+
+
+def write_text(path: Path, text: str) -> Path:
+    return write_bytes(path, [text.encode("utf-8")])
+
+
+def replace(tmp: Path, path: Path) -> None:
+    """os.replace, with the message a user can act on when the target is held open."""
+    try:
+        os.replace(tmp, path)
+    except PermissionError as exc:
+        raise OutputLocked(
+            f"{path}: could not be replaced ({exc.strerror or 'permission denied'}); "
+            "if it is open in Excel or another program, close it and run again"
+        ) from None
+    except OSError as exc:
+        raise OutputError(f"{path}: could not be written ({exc.strerror or exc})") from None
+
+
+def make_dir(folder: Path) -> Path:
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder}: is a file; give a folder to write into")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"{folder}: cannot create this folder ({exc.strerror or exc}); "
+            "choose another folder or fix its permissions"
+        ) from None
+    return folder
+
+
+def umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    if sys.platform.startswith("linux"):
+        try:
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+        except (OSError, ValueError, IndexError):
+            pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def safe_name(text: str, limit: int = 60, *, lower: bool = False, fallback: str = "file") -> str:
+    """A file-name part valid on Windows, macOS and Linux: ASCII letters, digits, '-', '.', '_'.
+
+    Names come from returns and school lists, so nothing in them is trusted: accents are folded
+    ("Zoë" -> "Zoe"), apostrophes dropped ("St Anne's" -> "St-Annes"), everything else becomes
+    '-', and Windows' reserved device names get a suffix.
+    """
+    text = re.sub(r"['\u2019]", "", str(text))
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    if lower:
+        plain = plain.lower()
+    plain = re.sub(r"[^A-Za-z0-9._]+", "-", plain).strip("-._")
+    plain = plain[:limit].rstrip("-._")
+    if plain.split(".")[0].casefold() in WINDOWS_RESERVED:
+        plain = f"{plain}-file"
+    return plain or fallback
+
+
+def unique_names(stems: Iterable[str], suffix: str = "") -> list[str]:
+    """`stem + suffix` for each stem, numbered where two would clash on a case-blind disk."""
+    used: set[str] = set()
+    names = []
+    for stem in stems:
+        stem = stem[: MAX_NAME - len(suffix) - 6]
+        candidate, n = stem, 2
+        while candidate.casefold() in used:
+            candidate, n = f"{stem}-{n}", n + 1
+        used.add(candidate.casefold())
+        names.append(candidate + suffix)
+    return names

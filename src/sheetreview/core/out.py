@@ -1,0 +1,211 @@
+"""The OUT folder's contract: what ingest writes, what report, feedback and packs read.
+
+One place names every file and column, the statuses a file can have, how a school is known across
+rounds and how rounds are ordered, so a reader can never drift from the writer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+
+from sheetreview.core import fs
+from sheetreview.errors import OutputError
+
+RESPONSES = "responses.csv"
+FILES = "files.csv"
+PROBLEMS = "problems.csv"
+RUN = "run.json"
+LEDGER = "ledger.sqlite"
+FRAMEWORKS = "frameworks"  # folder: one JSON definition per framework read
+ASPECT_STATS = "aspect_stats.csv"
+SCHOOL_BENCHMARKS = "school_benchmarks.csv"
+SCHOOL_OVERALL = "school_overall.csv"
+SUMMARY = "summary.xlsx"
+CHARTS = "charts"
+FEEDBACK = "feedback"
+PACKS = "packs"
+INGEST_OUTPUTS = (RESPONSES, FILES, PROBLEMS, RUN)
+
+RESPONSES_COLUMNS = (
+    "round", "framework", "framework_version", "school_urn", "school_name", "aspect_code",
+    "aspect_title", "level", "level_rank", "level_count", "evidence", "next_steps",
+    "source_file", "source_sheet", "source_cell", "assessment_date",
+)  # fmt: skip
+FILES_COLUMNS = (
+    "file", "sha256", "bytes", "status", "framework", "school_urn", "school_name",
+    "aspects_answered", "aspects_total", "problems", "reason", "round", "assessment_date",
+)  # fmt: skip
+PROBLEMS_COLUMNS = ("file", "sheet", "cell", "code", "severity", "message")
+
+
+class Status(StrEnum):
+    """What became of one input file."""
+
+    ACCEPTED = "accepted"
+    ACCEPTED_WITH_PROBLEMS = "accepted_with_problems"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+    SKIPPED = "skipped"
+
+
+READ_STATUSES = (Status.ACCEPTED, Status.ACCEPTED_WITH_PROBLEMS)  # these give judgements
+
+
+# --- who and when -------------------------------------------------------------------------------
+
+_SEASONS = {"spring": 1, "summer": 2, "autumn": 3, "fall": 3}
+
+
+def round_key(label: str) -> tuple:
+    """Sort rounds as people write them: numbers by value, spring before summer before autumn.
+
+    Every command that asks "which round is the latest" uses this one order, so `generate
+    --previous` and `report` always agree.
+    """
+    parts = re.findall(r"\d+|[^\W\d_]+", str(label).casefold())
+    key = tuple((0, int(p), "") if p.isdigit() else (1, _SEASONS.get(p, 9), p) for p in parts)
+    return key or ((2, 0, ""),)
+
+
+def latest_round(labels: Iterable[str]) -> str:
+    return max(labels, key=lambda r: (round_key(r), r))
+
+
+def name_key(name: str) -> str:
+    """A school name as a key: case, accents' composition and spacing do not make two schools."""
+
+    return " ".join(unicodedata.normalize("NFC", str(name)).casefold().split())
+
+
+def school_key(urn: str, name: str) -> str:
+    """The URN when there is one (it survives a renamed school), else the normalised name."""
+    urn = str(urn).strip()
+    return urn if urn else "name:" + name_key(name)
+
+
+# --- CSV text that a spreadsheet will not run ---------------------------------------------------
+
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def _needs_guard(text: str) -> bool:
+    if text.startswith(_TRIGGERS):
+        return not _NUMBER_RE.match(text)
+    return text.startswith("'") and _needs_guard(text[1:])
+
+
+def neutralise(text: str) -> str:
+    """Prefix `'` to text a spreadsheet would run as a formula (OWASP's CSV injection rule).
+
+    A plain number such as -2 is left alone. Text that already starts with `'` before such a
+    value is prefixed again, so `restore` gives back exactly what was written.
+    """
+    return "'" + text if _needs_guard(text) else text
+
+
+def restore(text: str) -> str:
+    """Undo `neutralise`: what a return really said. Readers of OUT's CSVs use this."""
+    if isinstance(text, str) and text.startswith("'") and _needs_guard(text[1:]):
+        return text[1:]
+    return text
+
+
+def csv_field(value: object) -> str:
+    """One CSV field: guarded, and quoted whenever it holds a comma, quote, CR or LF."""
+    text = neutralise(value if isinstance(value, str) else str(value))
+    if '"' in text or "," in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_line(values: Iterable[object]) -> str:
+    return ",".join(map(csv_field, values))
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A whole CSV as text, every line ended by LF, no field able to split a row."""
+    buf = io.StringIO()
+    buf.write(csv_line(columns) + "\n")
+    for row in rows:
+        buf.write(csv_line("" if v is None else v for v in row) + "\n")
+    return buf.getvalue()
+
+
+def write_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
+    return fs.write_text(path, csv_text(columns, rows))
+
+
+def write_table(table: pd.DataFrame, path: Path) -> Path:
+    """A DataFrame as CSV, text guarded like `csv_field`, numbers as pandas writes them."""
+    table = guard_table(table)
+    # The csv module leaves a bare CR unquoted when lines end in LF; a table holding one (rare:
+    # a school name typed with it) has all its text quoted so that CR cannot split a row.
+    has_cr = any(
+        table[c].astype(str).str.contains("\r", regex=False).any()
+        for c in table.columns
+        if table[c].dtype == object
+    )
+    quoting = csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL
+
+    def write(tmp: Path) -> None:
+        table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n", quoting=quoting)
+
+    return fs.write_atomic(path, write)
+
+
+def guard_table(table: pd.DataFrame) -> pd.DataFrame:
+    """`neutralise` on every text value that needs it (a copy only when one does)."""
+    copied = False
+    for column in table.columns:
+        values = table[column]
+        if values.dtype != object:
+            continue
+        text = values.astype(str)
+        risky = text.str.startswith(_TRIGGERS + ("'",)) & values.map(lambda v: isinstance(v, str))
+        if risky.any():
+            if not copied:
+                table, copied = table.copy(), True
+            table.loc[risky, column] = text[risky].map(neutralise)
+    return table
+
+
+def read_table(out_dir: Path, name: str, columns: Sequence[str] = ()) -> pd.DataFrame:
+    """A CSV of OUT as text, exactly as written; a missing file or column is the user's to fix."""
+    path = Path(out_dir) / name
+    if not path.is_file():
+        raise OutputError(
+            f"{path} not found: run 'sheetreview ingest RETURNS_DIR -o {out_dir}' first"
+        )
+    try:
+        table = pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8", quoting=csv.QUOTE_MINIMAL
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise OutputError(
+            f"{path} cannot be read ({exc}); run 'sheetreview ingest' again into {out_dir}"
+        ) from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise OutputError(
+            f"{path} has no column {', '.join(missing)}: it was not written by this version of "
+            "sheetreview; run 'sheetreview ingest' again"
+        )
+    return restore_table(table)
+
+
+def restore_table(table: pd.DataFrame) -> pd.DataFrame:
+    """`restore` on every text value (only values starting with `'` can change)."""
+    for column in table.columns:
+        values = table[column]
+        if values.dtype == object and values.str.startswith("'").any():
+            table[column] = values.map(restore)
+    return table

@@ -1,0 +1,63 @@
+"""Worker processes that behave the same on Linux, macOS and Windows, and a progress protocol.
+
+Windows has no fork and no forkserver, so every pool is made through `mp_context()`, and code
+run in workers must be importable by a fresh interpreter (spawn-safe).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from multiprocessing.context import BaseContext
+
+START_METHOD_ENV = "SHEETREVIEW_START_METHOD"
+
+Progress = Callable[[int, int], None] | None
+"""Called as progress(done, total) while long work goes on; None when nobody is watching."""
+
+
+def cpu_count() -> int:
+    """CPUs this process may really use: its affinity mask and, in a container, its CPU quota."""
+    if hasattr(os, "process_cpu_count"):  # Python 3.13
+        n = os.process_cpu_count() or 1
+    elif hasattr(os, "sched_getaffinity"):
+        n = len(os.sched_getaffinity(0))
+    else:
+        n = os.cpu_count() or 1
+    quota = _cgroup_quota()
+    return max(1, min(n, quota)) if quota else max(1, n)
+
+
+def _cgroup_quota() -> int | None:
+    """The CPU limit of a cgroup v2 container (cpu.max), rounded up; None when unlimited."""
+    try:
+        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as fh:
+            quota, period = fh.read().split()[:2]
+    except (OSError, ValueError):
+        return None
+    if quota == "max":
+        return None
+    try:
+        return max(1, -(-int(quota) // int(period)))
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def start_method() -> str:
+    """forkserver where the platform has it (cheap, and workers do not inherit a big parent),
+    else spawn; SHEETREVIEW_START_METHOD forces one, so the Windows path is tested on Linux."""
+    available = multiprocessing.get_all_start_methods()
+    forced = os.environ.get(START_METHOD_ENV, "").strip()
+    if forced in available:
+        return forced
+    return "forkserver" if "forkserver" in available else "spawn"
+
+
+def mp_context() -> BaseContext:
+    return multiprocessing.get_context(start_method())
+
+
+def workers_for(jobs: int | None, tasks: int) -> int:
+    """How many worker processes: as asked, else one per usable CPU, never more than tasks."""
+    return max(1, min(jobs or cpu_count(), max(tasks, 1)))
