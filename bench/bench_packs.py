@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from sheetreview.core.out import FILES_COLUMNS, PROBLEMS_COLUMNS, RESPONSES_COLUMNS
 from sheetreview.framework import builtin
 from sheetreview.packs.build import write_packs
-from sheetreview.core.out import FILES_COLUMNS, PROBLEMS_COLUMNS, RESPONSES_COLUMNS
 
 
 def make_out(out: Path, schools: int, framework_id: str, seed: int = 7) -> None:
