@@ -56,7 +56,7 @@ def test_csv_with_bom_and_mixed_case_headers_is_read(tmp_path: Path) -> None:
         " URN ,Name,LA,Trust,Phase,extra\n100001,St Anne's,Kent,Oak,Primary,x\n100002,Hill High,,,Secondary,\n",
         bom=True,
     )
-    assert read_schools(path) == [
+    assert read_schools(path).schools == [
         School("100001", "St Anne's", "Kent", "Oak", "Primary"),
         School("100002", "Hill High", "", "", "Secondary"),
     ]
@@ -64,25 +64,25 @@ def test_csv_with_bom_and_mixed_case_headers_is_read(tmp_path: Path) -> None:
 
 def test_xlsx_with_numeric_urns_is_read(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "s.xlsx", [["urn", "name"], [100001, "A School"], [100002.0, "B"]])
-    assert read_schools(path) == [School("100001", "A School"), School("100002", "B")]
+    assert read_schools(path).schools == [School("100001", "A School"), School("100002", "B")]
 
 
 def test_blank_rows_are_skipped(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "s.csv", "urn,name\n1,A\n,\n\n2,B\n")
-    assert [s.urn for s in read_schools(path)] == ["1", "2"]
+    assert [s.urn for s in read_schools(path).schools] == ["1", "2"]
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("urn,school\n1,A\n", r"s\.csv, row 1: no column 'name'"),
+        ("urn,title\n1,A\n", r"s\.csv, row 1: no column 'name'"),
         ("name\nA\n", r"row 1: no column 'urn'"),
         ("urn,name\n1,A\n2,B\n1,C\n", r"row 4: URN 1 is also on row 2"),
         ("urn,name\n1,A\n2,\n", r"row 3: the school name is empty"),
         ("urn,name\n1,A\n,B\n", r"row 3: the URN is empty"),
         ("", r"row 1: no header row"),
         ("urn,name\n", r"has a header but no schools"),
-        ("urn,name,name\n1,A,A\n", r"row 1: the column 'name' appears twice"),
+        ("urn,name,name\n1,A,A\n", r"row 1: the columns 'name' and 'name' both give"),
     ],
 )
 def test_bad_csv_is_refused_with_the_row_number(tmp_path: Path, text: str, message: str) -> None:
@@ -102,10 +102,11 @@ def test_missing_file_is_refused(tmp_path: Path) -> None:
         read_schools(tmp_path / "nope.csv")
 
 
-def test_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+def test_file_that_is_neither_utf8_nor_windows_1252_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
-    path.write_bytes("urn,name\n1,Ysgol G\xe2n\n".encode("cp1252"))
-    with pytest.raises(SchoolsFileError, match="not UTF-8"):
+    # 0x81 is undefined in Windows-1252 and invalid as UTF-8.
+    path.write_bytes(b"urn,name\n1,Ysgol G\x81n\n")
+    with pytest.raises(SchoolsFileError, match="neither UTF-8 nor Windows-1252"):
         read_schools(path)
 
 

@@ -226,7 +226,8 @@ def frameworks_show(framework_id: str | None, as_json: bool, framework_file: str
     "--schools",
     "schools_file",
     type=click.Path(dir_okay=False),
-    help="CSV or XLSX with columns urn, name (optional la, trust, phase).",
+    help="CSV, XLSX or ODS with columns urn, name (optional la, trust, phase); "
+    "a GIAS establishment export works as downloaded.",
 )
 @click.option(
     "--round", "round_label", help="Round label written into each workbook, e.g. 2026-autumn."
@@ -272,11 +273,12 @@ def generate(
     from sheetreview.generate import generate_workbooks
 
     fw = resolve(framework_id, framework_file)
+    schools = _read_schools(schools_file) if schools_file else None
     with _progress("Generating", quiet) as progress:
         paths = generate_workbooks(
             fw,
             Path(out_dir),
-            schools_file=schools_file,
+            schools_file=schools,
             round_label=round_label,
             previous_out=previous_out,
             progress=progress,
@@ -285,6 +287,16 @@ def generate(
         click.echo(f"Wrote {paths[0]}")
     else:
         click.echo(f"Wrote {len(paths)} workbooks to {out_dir}")
+
+
+def _read_schools(path: str) -> Any:
+    """Read a school list and say how it was read (encoding, closed establishments left out)."""
+    from sheetreview.schools import read_schools
+
+    schools = read_schools(path)
+    for note in schools.notes():
+        click.echo(note)
+    return schools
 
 
 # --- ingest, report, run ----------------------------------------------------------------------

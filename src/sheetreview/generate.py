@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sheetreview.errors import OutputError, SheetreviewError
 from sheetreview.framework import Framework
-from sheetreview.schools import School, read_schools
+from sheetreview.schools import School, SchoolList, read_schools
 from sheetreview.workbook import Filled, write_workbook
 
 Progress = Callable[[int, int], None]
@@ -37,12 +37,15 @@ def generate_workbooks(
     fw: Framework,
     out_dir: Path,
     *,
-    schools_file: str | Path | None = None,
+    schools_file: str | Path | SchoolList | None = None,
     round_label: str | None = None,
     previous_out: str | Path | None = None,
     progress: Progress | None = None,
 ) -> list[Path]:
-    """Write the workbooks into out_dir and return their paths, in the schools file's order."""
+    """Write the workbooks into out_dir and return their paths, in the schools file's order.
+
+    `schools_file` may be a list already read (the CLI reads it first to show how it was read).
+    """
     out_dir = Path(out_dir)
     if schools_file is None:
         if previous_out is not None:
@@ -54,7 +57,9 @@ def generate_workbooks(
         if progress:
             progress(1, 1)
         return [path]
-    schools = read_schools(schools_file)  # every row is checked before any file is written
+    # Every row is checked before any file is written.
+    listed = schools_file if isinstance(schools_file, SchoolList) else read_schools(schools_file)
+    schools = listed.schools
     previous = read_previous(Path(previous_out), fw, round_label) if previous_out else None
     _make_dir(out_dir)
     jobs = [
