@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import string
 import zipfile
 from pathlib import Path
 
@@ -21,15 +20,15 @@ import xlsxwriter
 from click.testing import CliRunner
 
 from sheetreview.cli import cli
+from sheetreview.core.out import PROBLEMS_COLUMNS
 from sheetreview.errors import SheetreviewError
-from sheetreview.feedback.letters import OFFICER_ONLY, split_message, write_feedback
-from sheetreview.problems import CATALOGUE, problem
+from sheetreview.feedback.letters import write_feedback
+from sheetreview.problems import OFFICER, SCHOOL, Code, Entry, problem
 
 FILE_COLUMNS = [
     "file", "sha256", "bytes", "status", "framework", "school_urn", "school_name",
     "aspects_answered", "aspects_total", "problems", "reason",
 ]  # fmt: skip
-PROBLEM_COLUMNS = ["file", "sheet", "cell", "code", "severity", "message"]
 CHOICES = "Level 5, Level 4, Level 3, Level 2 or Level 1"
 
 
@@ -51,7 +50,9 @@ def make_out(
 ) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     _write(out / "files.csv", FILE_COLUMNS, files)
-    _write(out / "problems.csv", PROBLEM_COLUMNS, [list(p.as_row().values()) for p in problems])
+    _write(
+        out / "problems.csv", list(PROBLEMS_COLUMNS), [list(p.as_row().values()) for p in problems]
+    )
     if run_json is not None:
         (out / "run.json").write_text(json.dumps(run_json), encoding="utf-8")
     return out
@@ -110,7 +111,7 @@ def test_letter_names_sheet_and_cell_what_was_found_and_what_to_do(tmp_path: Pat
     assert "Dear Alderbrook Primary (URN 131001)," in text
     assert "'returns/alder.xlsx'" in text
     assert "Sheet 'Review', cell F12: 'Levle 3' is not one of the levels." in flat
-    assert f"What to do: Choose {CHOICES} from the list." in flat
+    assert f"What to do: Please choose {CHOICES} from the list in the cell." in flat
     assert "Sheet 'Review', cell F14: No level chosen for aspect 1a9." in flat
     assert flat.index("To fix") < flat.index("F12") < flat.index("To check") < flat.index("F14")
     assert text.rstrip().endswith("The self-review team")
@@ -133,7 +134,7 @@ def test_feedback_workbook_lists_each_problem_in_its_own_row(tmp_path: Path) -> 
         "F12",
         "Must fix",
         "'Levle 3' is not one of the levels.",
-        f"Choose {CHOICES} from the list.",
+        f"Please choose {CHOICES} from the list in the cell.",
     )
     assert rows[1][4] == "Please check"
 
@@ -152,7 +153,9 @@ def test_rejected_file_of_no_known_school_gets_a_letter_saying_what_to_resend(
     flat = " ".join(text.split())
     assert "Dear colleague," in text
     assert "Files we could not read" in text
-    assert "File 'Return (2).xlsx' is protected with a password, so it cannot be read." in flat
+    assert (
+        "- 'Return (2).xlsx' This file is protected with a password, so it cannot be read." in flat
+    )
     assert "What to send: Please remove the password" in flat
     assert "Ask the school" not in text
 
@@ -168,7 +171,7 @@ def test_problems_only_the_officer_can_act_on_are_left_out_and_counted(tmp_path:
     assert summary.letters == 0
     assert [p.name for p in (tmp_path / "fb").iterdir() if not p.name.startswith(".")] == []
     assert "identity-missing (1)" in " ".join(summary.lines())
-    assert "identity-missing" in OFFICER_ONLY
+    assert Code.IDENTITY_MISSING.entry.audience == OFFICER
 
 
 def test_text_from_returns_is_written_as_text_never_a_formula(tmp_path: Path) -> None:
@@ -188,17 +191,63 @@ def test_text_from_returns_is_written_as_text_never_a_formula(tmp_path: Path) ->
     assert name in values and "'=1+1' is not one of the levels." in values
 
 
-@pytest.mark.parametrize("code", sorted(CATALOGUE))
-def test_every_catalogue_message_splits_into_what_was_found_and_what_to_do(code: str) -> None:
-    fields = {f: "X. Y" for _, f, _, _ in string.Formatter().parse(CATALOGUE[code].template) if f}
-    message = problem(code, "f.xlsx", "Review", "B7", **fields).message
-    found, todo = split_message(code, message)
-    body = message.removeprefix("Sheet 'Review', cell B7: ")
-    if ". " in CATALOGUE[code].template:
-        assert f"{found} {todo}" == body
-    else:  # one sentence: nothing was said of what to do, so the letter says it generally
-        assert found == body and todo.startswith("Please ")
-    assert found.endswith(".") and todo.endswith(".")
+def _values(code: Code) -> dict[str, str]:
+    """A value for each field of a code's words, sentence-like so nothing can split on it."""
+    return {name: f"<{name}. x>" for name in code.entry.fields()}
+
+
+@pytest.mark.parametrize("code", list(Code))
+def test_every_catalogue_entry_says_what_the_officer_and_the_school_do(code: Code) -> None:
+    entry = code.entry
+    assert entry.found.strip() and entry.officer.strip() and entry.school.strip()
+    assert entry.school.endswith(".") and entry.officer.endswith(".")
+    # The school's words address the school; only the officer is asked to ask the school.
+    assert "the school" not in entry.school.lower()
+    assert problem(code, "f.xlsx", **_values(code)).message.endswith(
+        entry.officer.format(**_values(code))
+    )
+
+
+@pytest.mark.parametrize("code", [c for c in Code if c.entry.audience == SCHOOL])
+def test_letter_gives_what_was_found_and_the_schools_action_for_every_code(
+    tmp_path: Path, code: Code
+) -> None:
+    file = "alder.xlsx"
+    sheet, cell = ("", "") if code.entry.whole_file else ("Review", "F12")
+    found = problem(code, file, sheet, cell, **_values(code))
+    status = "rejected" if code.entry.whole_file else "accepted_with_problems"
+    out = make_out(tmp_path / "out", [file_row(file, status, "131001", "Alder")], [found])
+    write_feedback(out, tmp_path / "fb")
+    flat = " ".join((tmp_path / "fb" / "131001-Alder-feedback.txt").read_text("utf-8").split())
+    assert found.found in flat
+    assert found.school_action in flat
+    assert found.officer_action not in flat or found.officer_action in found.school_action
+    ws = openpyxl.load_workbook(tmp_path / "fb" / "131001-Alder-feedback.xlsx").active
+    rows = [r for r in ws.iter_rows(values_only=True) if r[1] == file]
+    assert [(r[5], r[6]) for r in rows] == [(found.found, found.school_action)]
+
+
+def test_rewording_a_catalogue_entry_changes_the_letter_and_breaks_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reworded = Entry(
+        Code.UNKNOWN_LEVEL.entry.severity,
+        "Cell says '{value}'. That is not a level. Really.",
+        "Tell them: {choices}.",
+        "Pick one of {choices}, from the dropdown.",
+    )
+    monkeypatch.setattr(Code.UNKNOWN_LEVEL, "entry", reworded)
+    file = "alder.xlsx"
+    out = make_out(
+        tmp_path / "out",
+        [file_row(file, "accepted_with_problems", "131001", "Alder")],
+        [problem("unknown-level", file, "Review", "F12", value="Levle 3", choices=CHOICES)],
+    )
+    write_feedback(out, tmp_path / "fb")
+    flat = " ".join((tmp_path / "fb" / "131001-Alder-feedback.txt").read_text("utf-8").split())
+    assert "Sheet 'Review', cell F12: Cell says 'Levle 3'. That is not a level. Really." in flat
+    assert f"What to do: Pick one of {CHOICES}, from the dropdown." in flat
+    assert "Tell them" not in flat
 
 
 def test_annotated_copy_marks_problem_cells_and_the_original_is_unchanged(tmp_path: Path) -> None:
@@ -218,7 +267,7 @@ def test_annotated_copy_marks_problem_cells_and_the_original_is_unchanged(tmp_pa
     ws = wb["Review"]
     assert ws["F12"].fill.fgColor.rgb.endswith("FF7C80")
     assert "'Levle 3' is not one of the levels" in ws["F12"].comment.text
-    assert "Choose Level 5" in ws["F12"].comment.text
+    assert "Please choose Level 5" in ws["F12"].comment.text
     assert ws["F14"].fill.fgColor.rgb.endswith("FFC000") and ws["F14"].comment
     assert ws["F13"].comment is None
     assert len(ws.data_validations.dataValidation) == 1 and ws.protection.sheet

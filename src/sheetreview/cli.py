@@ -123,7 +123,9 @@ def _progress(label: str, quiet: bool):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="sheetreview")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option(
+    "--debug", is_flag=True, help="Show tracebacks, also of faults while reading a return."
+)
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Self-review workbooks for schools: generate them, collect the returns, benchmark the cohort.
@@ -323,6 +325,10 @@ def _do_ingest(
         )
     for line in summary.lines():
         click.echo(line)
+    ctx = click.get_current_context()
+    if (ctx.find_root().obj or {}).get("debug"):
+        for file, trace in summary.faults:
+            click.echo(f"Fault of sheetreview while reading {file}:\n{trace}", err=True)
     return summary
 
 

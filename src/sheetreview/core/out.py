@@ -32,7 +32,8 @@ SUMMARY = "summary.xlsx"
 CHARTS = "charts"
 FEEDBACK = "feedback"
 PACKS = "packs"
-INGEST_OUTPUTS = (RESPONSES, FILES, PROBLEMS, RUN)
+ERRORS_LOG = "errors.log"  # tracebacks of faults of sheetreview while reading, to report
+INGEST_OUTPUTS = (RESPONSES, FILES, PROBLEMS, RUN, ERRORS_LOG)
 
 RESPONSES_COLUMNS = (
     "round", "framework", "framework_version", "school_urn", "school_name", "aspect_code",
@@ -43,7 +44,12 @@ FILES_COLUMNS = (
     "file", "sha256", "bytes", "status", "framework", "school_urn", "school_name",
     "aspects_answered", "aspects_total", "problems", "reason", "round", "assessment_date",
 )  # fmt: skip
-PROBLEMS_COLUMNS = ("file", "sheet", "cell", "code", "severity", "message")
+# The message is the officer's account of the problem; the columns after it are its parts, worded
+# from the problem catalogue, and the letters to schools are written from them.
+PROBLEMS_COLUMNS = (
+    "file", "sheet", "cell", "code", "severity", "message",
+    "found", "officer_action", "school_action", "audience",
+)  # fmt: skip
 
 
 class Status(StrEnum):

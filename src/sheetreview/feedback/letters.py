@@ -1,11 +1,11 @@
 """Feedback to each school: what to fix in its return, as a short workbook and an e-mail text.
 
 Built from an ingest OUT (files.csv, problems.csv), never from the returns themselves, so that what
-a school is told is exactly what the run recorded. The problem messages in problems.csv are written
-for the LA officer as much as for the school ("Ask the school to resend"); here each one is split
-into what was found and what to do, and the "what to do" of a file we could not read is reworded
-for the school. Problems that only the officer can act on (a lost identity that ingest recovered
-from the layout, a round conflict) are left out of the letters and counted in the summary.
+a school is told is exactly what the run recorded. problems.csv carries each problem's parts as
+the catalogue renders them: the letters show what was found and the school's own action (never the
+officer's "ask the school to ..."). Problems that are for the officer only (a lost identity that
+ingest recovered from the layout, a round conflict) are left out of the letters and counted in
+the summary.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pandas as pd
 import xlsxwriter
 
 from sheetreview.errors import OutputError, SheetreviewError
-from sheetreview.problems import CATALOGUE, ERROR
+from sheetreview.problems import ERROR, SCHOOL
 
 Progress = Callable[[int, int], None] | None
 MANIFEST = ".sheetreview-feedback"  # what the last run wrote here (see prune_stale)
@@ -33,32 +33,19 @@ MANIFEST = ".sheetreview-feedback"  # what the last run wrote here (see prune_st
 # Statuses a school hears about. Superseded files were replaced by the school's own later return.
 _LETTER_STATUSES = ("accepted_with_problems", "rejected")
 
-# Problems for the officer, not the school: nothing in the school's file to change.
-OFFICER_ONLY = frozenset(
-    {"identity-missing", "round-conflict", "superseded", "unknown-framework", "unreadable"}
-)
-
-# What a school should do about a file we could not read; problems.csv says it to the officer.
-_SCHOOL_TODO = {
-    "empty-file": "Please send the file again: the copy we received is empty.",
-    "fake-spreadsheet": "Please open your workbook in your spreadsheet program, save it as an Excel Workbook (.xlsx) and send that file.",
-    "damaged": "Please open your workbook in your spreadsheet program, save it again as an Excel Workbook (.xlsx) and send the new file.",
-    "encrypted": "Please remove the password (in Excel: File > Info > Protect Workbook > Encrypt with Password, then delete the password), save, and send the file again.",
-    "legacy-xls": "Please save it as an Excel Workbook (.xlsx) with File > Save As, and send that file.",
-    "binary-xlsb": "Please save it as an Excel Workbook (.xlsx) with File > Save As, and send that file.",
-    "not-a-return": "Please fill in the self-review workbook we sent you (rather than a copy of its contents in another file) and send that workbook back.",
-    "oversized": "Please delete any rows or columns added outside the review, or fill in the original workbook we sent you, and send it again.",
-    "zip-bomb": "Please send the original workbook we sent you, filled in.",
-    "xml-entities": "Please open the workbook in your spreadsheet program, save it again as an Excel Workbook (.xlsx) and send it again.",
-}
-
-# Messages about a whole file or sheet read on from its name: "[This file] is damaged ...".
-_VERB_START = re.compile(r"^(is|has|was|contains|unpacks|could)\b", re.I)
+# What a school is told about a rejected file when problems.csv holds nothing for it.
 _GENERAL_TODO = "Please correct this in your workbook and send it again."
-_PREFIX_RE = re.compile(
-    r"^(Sheet '(?:[^']|'')*'(?:, cell [A-Z]{1,3}[0-9]+(?::[A-Z]{1,3}[0-9]+)?)?: |This file )"
+# problems.csv columns the letters are written from.
+_PROBLEM_COLUMNS = (
+    "file",
+    "sheet",
+    "cell",
+    "code",
+    "severity",
+    "found",
+    "school_action",
+    "audience",
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z'\"(])")
 
 
 # --- reading OUT --------------------------------------------------------------------------------
@@ -153,22 +140,12 @@ class Item:
             return f"Sheet '{self.sheet}', cell {self.cell}"
         if self.sheet:
             return f"Sheet '{self.sheet}'"
-        return f"File '{Path(self.file).name}'"
+        return ""
 
     @property
     def statement(self) -> str:
-        """What was found as a sentence about the place: "Sheet 'Review' has content ..."."""
-        if _VERB_START.match(self.found):
-            return f"{self.where} {self.found[0].lower()}{self.found[1:]}"
-        return f"{self.where}: {self.found}"
-
-    @property
-    def finding(self) -> str:
-        """What was found, standing alone (the table's column): "This file is protected ..."."""
-        if _VERB_START.match(self.found):
-            subject = "This sheet" if self.sheet else "This file"
-            return f"{subject} {self.found[0].lower()}{self.found[1:]}"
-        return self.found
+        """What was found, at its place: "Sheet 'Review', cell F12: 'Levle 3' is not ..."."""
+        return f"{self.where}: {self.found}" if self.where else self.found
 
     @property
     def priority(self) -> str:
@@ -177,58 +154,16 @@ class Item:
         return "Must fix" if self.severity == ERROR else "Please check"
 
 
-def _template_regex(template: str) -> str:
-    parts = re.split(r"\{[^{}]*\}", template)
-    return "(?:.*?)".join(re.escape(p) for p in parts)
-
-
-def _template_halves(template: str) -> tuple[str, str] | None:
-    """The template's first sentence (what was found) and the rest (what to do)."""
-    depth = 0
-    for i, ch in enumerate(template):
-        depth += ch == "{"
-        depth -= ch == "}"
-        if depth == 0 and ch == "." and template[i + 1 : i + 2] == " ":
-            return template[: i + 1], template[i + 2 :]
-    return None
-
-
-def split_message(code: str, message: str) -> tuple[str, str]:
-    """(what was found, what to do) from a problems.csv message, without its location prefix."""
-    body = _PREFIX_RE.sub("", message.strip(), count=1)
-    entry = CATALOGUE.get(code)
-    halves = _template_halves(entry.template) if entry else None
-    if halves and body:
-        pattern = _template_regex(halves[0]) + r"\s+(" + _template_regex(halves[1]) + ")"
-        low = body[0].lower() + body[1:]
-        found = re.fullmatch(pattern, low, flags=re.S) or re.fullmatch(pattern, body, flags=re.S)
-        if found:
-            start = found.start(1)
-            return body[:start].rstrip(), body[start:]
-    if entry and not halves:  # one sentence: it says what was found, nothing to do
-        return body, _GENERAL_TODO
-    sentences = _SENTENCE_END.split(body, maxsplit=1)
-    if len(sentences) == 2:
-        return sentences[0], sentences[1]
-    return body, _GENERAL_TODO
-
-
-def _school_todo(code: str, todo: str) -> str:
-    if code in _SCHOOL_TODO:
-        return _SCHOOL_TODO[code]
-    return re.sub(r"\b[Aa]sk the school to (\w)", lambda m: "Please " + m.group(1), todo)
-
-
 def _item(row: dict[str, str], rejected: bool) -> Item:
-    found, todo = split_message(row["code"], row["message"])
+    """A problems.csv row as the school reads it: what was found, and the school's own action."""
     return Item(
         file=row["file"],
         sheet=row["sheet"],
         cell=row["cell"],
         code=row["code"],
         severity=row["severity"],
-        found=found,
-        todo=_school_todo(row["code"], todo),
+        found=row["found"],
+        todo=row["school_action"],
         rejected=rejected,
     )
 
@@ -365,9 +300,7 @@ def collect_letters(out_dir: Path) -> tuple[list[Letter], FeedbackSummary]:
     files = read_out_table(
         out_dir, "files.csv", ("file", "status", "framework", "school_urn", "school_name", "reason")
     )
-    problems = read_out_table(
-        out_dir, "problems.csv", ("file", "sheet", "cell", "code", "severity", "message")
-    )
+    problems = read_out_table(out_dir, "problems.csv", _PROBLEM_COLUMNS)
     rounds = _round_of_files(out_dir)
     by_file: dict[str, list[dict[str, str]]] = {}
     for row in problems.to_dict("records"):
@@ -400,7 +333,7 @@ def _file_items(row: dict[str, str], rows: list[dict], summary: FeedbackSummary)
         rows = [_reason_row(row)]
     items = []
     for prow in rows:
-        if prow["code"] in OFFICER_ONLY:
+        if prow["audience"] != SCHOOL:
             summary.officer_only[prow["code"]] += 1
         else:
             items.append(_item(prow, rejected))
@@ -414,7 +347,9 @@ def _reason_row(row: dict[str, str]) -> dict[str, str]:
         "cell": "",
         "code": "",
         "severity": ERROR,
-        "message": row["reason"],
+        "found": row["reason"],
+        "school_action": _GENERAL_TODO,
+        "audience": SCHOOL,
     }
 
 
@@ -500,7 +435,8 @@ def letter_text(letter: Letter, titles: dict[str, str]) -> str:
         out.append("")
         out.append("Files we could not read")
         for item in letter.resends:
-            out += _wrap(item.statement, indent="    ", first="  - ")
+            out += _wrap(f"'{Path(item.file).name}'", indent="    ", first="  - ")
+            out += _wrap(item.statement, indent="    ")
             out += _wrap(f"What to send: {item.todo}", indent="    ")
     out.append("")
     out += _wrap(
@@ -517,8 +453,9 @@ def _section(title: str, items: list[Item], name_files: bool) -> list[str]:
     out = ["", title]
     for n, item in enumerate(items, 1):
         line = item.statement
-        if name_files and item.sheet:
-            line = f"In '{Path(item.file).name}', {line[0].lower()}{line[1:]}"
+        if name_files:
+            place = item.where[:1].lower() + item.where[1:]
+            line = f"In '{Path(item.file).name}'{', ' + place if place else ''}: {item.found}"
         out += _wrap(line, indent="     ", first=f"{n:>3}. ")
         out += _wrap(f"What to do: {item.todo}", indent="     ")
     return out
@@ -593,7 +530,7 @@ def _write_items(ws, top: int, items: list[Item], fmt: dict) -> None:
         ws.set_column(col, col, width)
     for n, item in enumerate(items, 1):
         r = top + n
-        cells = (item.file, item.sheet, item.cell, item.priority, item.finding, item.todo)
+        cells = (item.file, item.sheet, item.cell, item.priority, item.found, item.todo)
         ws.write_number(r, 0, n, fmt["wrap"])
         for col, text in enumerate(cells, start=1):
             ws.write_string(r, col, text, fmt.get(text, fmt["wrap"]) if col == 4 else fmt["wrap"])
@@ -688,7 +625,7 @@ def _annotate_all(
                 Mark(
                     i.sheet,
                     i.cell,
-                    f"{i.priority}: {i.finding}\n\nWhat to do: {i.todo}",
+                    f"{i.priority}: {i.found}\n\nWhat to do: {i.todo}",
                     i.severity,
                 )
                 for i in letter.fixes

@@ -17,6 +17,7 @@ import os
 import signal
 import stat
 import tempfile
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -31,7 +32,7 @@ from sheetreview.core.out import csv_field, csv_line
 from sheetreview.core.parallel import Progress, cpu_count
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework, Registry, from_dict, registry
-from sheetreview.problems import CATALOGUE, ERROR, Problem, problem
+from sheetreview.problems import ERROR, Code, Problem, problem
 from sheetreview.read.judgements import Judged, judge
 from sheetreview.read.ledger import FILE_NAME as LEDGER_NAME
 from sheetreview.read.ledger import Ledger, StatKey, stat_key
@@ -39,11 +40,12 @@ from sheetreview.read.returns import read_return
 from sheetreview.read.sniff import MAX_FILE_BYTES, Finding, by_name
 
 # Bump when reading changes what a file gives, so ledgers of older runs are not reused.
-READER_VERSION = "4"
+READER_VERSION = "5"
 
 RESPONSES_COLUMNS = out.RESPONSES_COLUMNS
 FILES_COLUMNS = out.FILES_COLUMNS
 PROBLEMS_COLUMNS = out.PROBLEMS_COLUMNS
+ERRORS_LOG = out.ERRORS_LOG
 OUTPUTS = out.INGEST_OUTPUTS
 STATUSES = tuple(out.Status)
 _READ_STATUSES = out.READ_STATUSES
@@ -59,6 +61,7 @@ class IngestSummary:
     errors: int = 0
     read_now: int = 0
     reused: int = 0
+    faults: list[tuple[str, str]] = field(default_factory=list)  # (file, traceback)
 
     @property
     def files(self) -> int:
@@ -92,6 +95,11 @@ class IngestSummary:
         ]
         if self.reused:
             out.append(f"{self.reused} unchanged files were not read again (see the ledger).")
+        if self.faults:
+            out.append(
+                f"{len(self.faults)} file(s) could not be read because of a fault in sheetreview, "
+                f"not in the files: please report it with {self.out_dir / ERRORS_LOG}."
+            )
         return out
 
 
@@ -166,8 +174,9 @@ def _check_dirs(in_dir: Path, out_dir: Path) -> None:
 def _context(frameworks: dict[str, Framework]) -> str:
     """What a file's result depends on besides its bytes."""
     known = sorted((fw.id, fw.version, fw.content_hash) for fw in frameworks.values())
-    # Messages are stored rendered: new wording must not be hidden behind old results.
-    wording = sorted((code, e.severity, e.template) for code, e in CATALOGUE.items())
+    # Problems are stored as codes and values and worded when written, so rewording needs no
+    # re-read; a code that is new, gone or given other values does.
+    wording = sorted((code.value, sorted(code.entry.fields())) for code in Code)
     limits = [layout.MAX_RETURN_ROWS, layout.MAX_RETURN_COLS]
     parts = [READER_VERSION, __version__, limits, known, wording]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
@@ -351,8 +360,7 @@ def read_outcome(relpath: str, data: bytes, frameworks: dict[str, Framework]) ->
             return _finding_outcome(raw.finding)
         judged = judge(raw)
     except Exception as exc:  # a bug of ours must not stop the run: the file says so
-        detail = f"sheetreview failed on it ({type(exc).__name__}); please report this"
-        return _finding_outcome(Finding("damaged", {"detail": detail}))
+        return fault_outcome(exc)
     fw = raw.framework
     assert fw is not None
     round_where = raw.start.get("round")
@@ -368,7 +376,7 @@ def read_outcome(relpath: str, data: bytes, frameworks: dict[str, Framework]) ->
         "round": judged.round,
         "round_where": [round_where.sheet, round_where.cell] if round_where else ["", ""],
         "assessment_date": date,
-        "problems": [[p.sheet, p.cell, p.code, p.severity, p.message] for p in judged.problems],
+        "problems": [p.packed() for p in judged.problems],
         "answered": len(judged.judgements),
         "lines": _render_lines(judged, fw.level_count, date),
     }
@@ -424,7 +432,17 @@ def _unmarked(text: str) -> str:
 def _finding_outcome(finding: Finding) -> dict[str, Any]:
     p = problem(finding.code, "", **finding.fields)
     status = "skipped" if finding.code in _SKIP_CODES else "rejected"
-    return {"status": status, "problems": [[p.sheet, p.cell, p.code, p.severity, p.message]]}
+    return {"status": status, "problems": [p.packed()]}
+
+
+def fault_outcome(exc: Exception) -> dict[str, Any]:
+    """A file the reader failed on (a bug of ours, not the school's): rejected, with a problem
+    that says so, and the traceback kept for errors.log. Called inside the `except` block."""
+    said = " ".join(str(exc).split())
+    detail = f"{type(exc).__name__}: {said[:120]}" if said else type(exc).__name__
+    outcome = _finding_outcome(Finding("reader-fault", {"detail": detail}))
+    outcome["traceback"] = traceback.format_exc()
+    return outcome
 
 
 _SKIP_CODES = {"lock-file", "system-file", "not-a-spreadsheet"}
@@ -460,7 +478,7 @@ def _read_all(
             e = todo[i]
             e.sha256, e.outcome = sha, unpack(blob)
             e.size = nbytes or e.size
-            if sha:  # an unreadable file is tried again next run
+            if sha and "traceback" not in e.outcome:  # unreadable or a fault: tried again next run
                 ledger.record(e.relpath, e.key, sha, blob)
             n += 1
         advance(n)
@@ -532,7 +550,7 @@ def _results(entries: list[_Entry], round_label: str) -> list[_Result]:
     for e in entries:
         o = e.outcome or _finding_outcome(Finding("unreadable", {"detail": "it was not read"}))
         e.outcome = o
-        probs = [Problem(e.relpath, *p) for p in o["problems"]]
+        probs = [Problem.unpacked(e.relpath, p) for p in o["problems"]]
         if o["status"] != "read":
             results.append(_Result(e, o["status"], probs))
             continue
@@ -592,8 +610,10 @@ def _write_outputs(
     for r in results:
         summary.counts[r.status] += 1
         files_rows.append(_file_row(r))
+        if "traceback" in (r.entry.outcome or {}):
+            summary.faults.append((r.entry.relpath, r.entry.outcome["traceback"]))  # type: ignore[index]
         for p in r.problems:
-            problem_rows.append([p.file, p.sheet, p.cell, p.code, p.severity, p.message])
+            problem_rows.append(list(p.as_row().values()))
             summary.problems += 1
             summary.errors += p.severity == ERROR
         if r.status in _READ_STATUSES:
@@ -605,6 +625,21 @@ def _write_outputs(
     _write_atomic(out_dir / "responses.csv", [header], lines)
     _write_csv(out_dir / "problems.csv", PROBLEMS_COLUMNS, problem_rows)
     _write_csv(out_dir / "files.csv", FILES_COLUMNS, files_rows)
+    _write_errors_log(out_dir, summary.faults)
+
+
+def _write_errors_log(out_dir: Path, faults: list[tuple[str, str]]) -> None:
+    """Each fault's traceback, for the maintainers; no faults, no log (an old one would mislead)."""
+    path = out_dir / ERRORS_LOG
+    if not faults:
+        path.unlink(missing_ok=True)
+        return
+    head = (
+        f"sheetreview {__version__} failed on {len(faults)} file(s) because of a fault in "
+        "sheetreview, not in the files. Please report it, with this file.\n"
+    )
+    parts = [head] + [f"\n== {file}\n{trace.rstrip()}\n" for file, trace in faults]
+    _write_atomic(path, [part.encode("utf-8") for part in parts])
 
 
 def _file_row(r: _Result) -> list[Any]:

@@ -359,6 +359,8 @@ def build_report(
     out_dir = Path(out_dir)
     files = read_text_csv(out_dir / "files.csv", FILES_COLUMNS)
     problems = read_text_csv(out_dir / "problems.csv", PROBLEMS_COLUMNS)
+    # The officer reads the message; the columns after it are its parts, written for the letters.
+    problems = problems[[c for c in PROBLEMS_COLUMNS if c in problems.columns]]
     responses = load_responses(out_dir, files)
     bench = bm.compute(responses, load_frameworks(out_dir, responses))
     result = ReportSummary(out_dir, cohorts=[c.label for c in bench.cohorts])
