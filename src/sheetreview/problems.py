@@ -78,6 +78,9 @@ class Code(StrEnum):
     Skips: files that are not returns and never were meant to be (status `skipped`).
     Rejections: files that should have been a return and cannot be read (status `rejected`).
     Cell problems: a return that was read, with something to fix (`accepted_with_problems`).
+
+    A new code is one member here: its name, and an Entry with its severity and all its words.
+    Nothing else restates them: problems.csv, the letters and the ledger follow.
     """
 
     entry: Entry
@@ -319,8 +322,8 @@ class Code(StrEnum):
         "hash-mismatch",
         Entry(
             WARNING,
-            "this workbook was made from a different text of {framework} than the one this run knows (content {found}, expected {expected}).",
-            "Check the school used the current workbook.",
+            "this workbook was made from a different text of {framework} than the one this run knows.",
+            "Check the school used the current workbook (its text is {found}, this run's {expected}).",
             "Please check that you filled in the workbook we sent you for this round; if you used an older copy, copy your answers into the current one and send that.",
         ),
     )
