@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format office bench templates samples clean
+.PHONY: demo test lint format office fonts bench templates samples clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "$(PY) not found; install Python 3.11"; exit 1; }
@@ -22,14 +22,26 @@ office:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libreoffice-calc-nogui gnumeric poppler-utils >/dev/null; \
 	fi
 
-demo: $(STAMP)
+# Fonts for the scripts schools write in (Arabic, Urdu, Bengali, Chinese...), for charts and packs.
+# matplotlib's font list is rebuilt afterwards, so it sees fonts installed after its first run.
+FONT_PACKAGES := fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
+fonts: $(STAMP)
+	@if command -v apt-get >/dev/null 2>&1 && ! fc-list 2>/dev/null | grep -q NotoSansCJK; then \
+		echo "Installing Noto fonts (apt-get)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(FONT_PACKAGES) >/dev/null && \
+		$(BIN)/python -c "import matplotlib.font_manager as f; f._load_fontmanager(try_read_cache=False)"; \
+	fi
+
+demo: $(STAMP) fonts
 	$(BIN)/sheetreview demo -o outputs/demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) office lint
+test: $(STAMP) office fonts lint
 	$(BIN)/python -m pytest -q
 
 format: $(STAMP)

@@ -1,4 +1,5 @@
-"""Charts: one ordered colour scale, PNG at print resolution plus SVG, every figure closed."""
+"""Charts: one ordered colour scale, PNG at print resolution (SVG too for cohort charts and on
+request for school profiles), every figure closed, text from returns drawn as typed."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def aspects(n: int = 3) -> charts.Aspects:
 def profile(tmp_path, name: str, base: str = "p") -> charts.Profile:
     return charts.Profile(
         school=name,
-        position="Mean level_rank 2.00 (cohort median 2.50), percentile 25",
+        position="Overall 0.5 levels below the cohort median, percentile 25",
         aspects=aspects(),
         ranks=[1.0, math.nan, 4.0],
         medians=[2.0, 2.5, 3.0],
@@ -87,9 +88,68 @@ def test_heatmap_of_a_large_cohort_shows_a_page_of_rows():
 
 
 def test_school_name_with_dollars_is_drawn_as_typed(tmp_path):
-    paths = charts.profile_chart(profile(tmp_path, "St $Mary$ & =1+1 School"))
+    paths = charts.profile_chart(profile(tmp_path, "St $Mary$ & =1+1 School"), ("png", "svg"))
     assert "St $Mary$ &amp; =1+1 School" in paths[1].read_text(encoding="utf-8")
     assert plt.get_fignums() == []
+
+
+def svg_text(path) -> str:
+    """Every text element of an SVG, joined (matplotlib writes text as text with svg.fonttype none)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(path).getroot()
+    return " ".join("".join(el.itertext()) for el in root.iter() if el.tag.endswith("text"))
+
+
+def test_profile_is_a_print_png_by_default_and_svg_on_request(tmp_path):
+    (png,) = charts.profile_chart(profile(tmp_path, "School A", "a"))
+    assert png.suffix == ".png" and not (tmp_path / "a.svg").exists()
+    with Image.open(png) as img:
+        assert round(img.info["dpi"][0]) == charts.PROFILE_DPI
+        assert img.width > 900 and img.height > 500  # 9 inches wide at print resolution
+    png, svg = charts.profile_chart(profile(tmp_path, "School B", "b"), ("png", "svg"))
+    text = svg_text(svg)
+    for label in ("School B", "1a-1", "4 (least developed)", "1 (most developed)", "not answered"):
+        assert label in text
+    assert "cohort median" in text and "level_rank" not in text
+
+
+def test_schools_of_one_cohort_each_get_their_own_marks(tmp_path):
+    """The cohort's background is drawn once; each school's dots and title are its own."""
+    first = profile(tmp_path, "School A", "a")
+    second = charts.Profile(**{**first.__dict__, "school": "School B", "base": str(tmp_path / "b")})
+    second = charts.Profile(**{**second.__dict__, "ranks": [4.0, 4.0, 4.0]})
+    charts.profile_chart(first)
+    charts.profile_chart(second)
+    with Image.open(tmp_path / "a.png") as a, Image.open(tmp_path / "b.png") as b:
+        assert a.size != b.size or a.tobytes() != b.tobytes()
+    # The same school drawn again after another gives the same picture: nothing left behind.
+    charts.profile_chart(charts.Profile(**{**first.__dict__, "base": str(tmp_path / "a2")}))
+    with Image.open(tmp_path / "a.png") as a, Image.open(tmp_path / "a2.png") as again:
+        assert a.tobytes() == again.tobytes()
+
+
+def test_long_one_word_school_name_is_shown_not_dots():
+    name = "Supercalifragilisticexpialidociousandaveryverylongonewordschoolname" * 2
+    lines = charts.school_title(name, width=40)
+    assert lines[0].startswith("Supercalifragilistic") and len(lines) == 2
+    assert charts.short_name(name, 28).startswith("Supercalifragilistic")
+    assert charts.short_name(name, 28) != "..."
+
+
+def test_invisible_characters_in_a_name_are_not_drawn(tmp_path):
+    name = "\ufeffSt\u200b Anne's\u202e School"
+    png, svg = charts.profile_chart(profile(tmp_path, name, "bom"), ("png", "svg"))
+    text = svg_text(svg)
+    assert "St Anne's School" in text
+    assert not any(ch in text for ch in "\ufeff\u200b\u202e")
+
+
+def test_scripts_schools_write_in_draw_without_warnings(tmp_path, recwarn, capfd):
+    name = "Ysgol Ŵyr 学校 😀 مدرسة বিদ্যালয় Szkoła Łódź"
+    charts.profile_chart(profile(tmp_path, name, "scripts"), ("png", "svg"))
+    assert not [w for w in recwarn if "missing from" in str(w.message)]
+    assert "findfont" not in capfd.readouterr().err
 
 
 def test_profiles_are_drawn_in_worker_processes(tmp_path):
@@ -100,9 +160,7 @@ def test_profiles_are_drawn_in_worker_processes(tmp_path):
         tasks = [drawer.submit(charts.draw_profiles, part) for part in charts.chunks(todo, 2)]
         done = charts.wait_all(tasks, len(todo), lambda d, t: seen.append((d, t)))
     assert done == 3 and seen[-1] == (3, 3)
-    assert all(
-        (tmp_path / f"s{i}.png").exists() and (tmp_path / f"s{i}.svg").exists() for i in range(3)
-    )
+    assert all((tmp_path / f"s{i}.png").exists() for i in range(3))
 
 
 def test_aspect_labels_wrap_to_three_lines_at_most():

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
@@ -243,3 +245,84 @@ def test_rerun_removes_the_pack_of_a_school_no_longer_in_the_cohort(tmp_path: Pa
     summary = write_packs(out, tmp_path / "packs", jobs=1)
     assert summary.removed == 1
     assert sorted(p.name[:6] for p in (tmp_path / "packs").glob("*.pdf")) == ["131001", "131002"]
+
+
+def pdf_objects(path: Path) -> bytes:
+    """The PDF's bytes with every Flate stream inflated (structure tree, metadata, text)."""
+    data = path.read_bytes()
+    parts = [data]
+    for match in re.finditer(rb"stream\r?\n", data):
+        try:
+            parts.append(
+                zlib.decompressobj().decompress(data[match.end() : match.end() + 4_000_000])
+            )
+        except zlib.error:
+            continue
+    return b"\n".join(parts)
+
+
+def test_pack_is_a_tagged_accessible_pdf(tmp_path: Path) -> None:
+    out = make_out(tmp_path / "out", {("edtech-srf", "2026-autumn"): _edtech(5)})
+    write_packs(out, tmp_path / "packs", jobs=1)
+    pdf = next((tmp_path / "packs").glob("131001-*.pdf"))
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "Tagged:          yes" in info
+    assert "Title:           Benchmark pack: Alderbrook Primary School" in info
+    raw = pdf_objects(pdf)
+    assert b"/Lang(en)" in raw
+    assert b"<pdfuaid:part>1</pdfuaid:part>" in raw  # PDF/UA-1, as typst checked it
+    # Each chart is a Figure whose alternative text says what it shows.
+    alts = re.findall(rb"/Alt\((.*?)\)/", raw)
+    assert any(b"Chart of your level in each of 21 aspects" in a for a in alts)
+    assert any(b"1a-1  The vision: you 4" in a for a in alts)
+    # Fonts embedded, text selectable.
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
+    rows = [line.split() for line in fonts.splitlines()[2:]]
+    assert rows and all(row[-5] == "yes" for row in rows)  # the "emb" column
+    structure = subprocess.run(
+        ["pdfinfo", "-struct-text", str(pdf)], capture_output=True, text=True
+    )
+    tree = structure.stdout
+    # Reading order follows the page: title, facts, chart, then the next page's heading.
+    order = [
+        tree.index('H1 "Your self-review against the cohort"'),
+        tree.index("Cohort: 5 school(s)"),
+        tree.index("Figure"),
+        tree.index('H1 "Where you are furthest below the cohort"'),
+        tree.index('H1 "What the next level up asks"'),
+        tree.index('H1 "How to read this pack"'),
+    ]
+    assert order == sorted(order)
+
+
+def test_pack_speaks_in_the_framework_s_labels_not_ranks(tmp_path: Path) -> None:
+    out = make_out(tmp_path / "out", {("edtech-srf", "2026-autumn"): _edtech(5)})
+    write_packs(out, tmp_path / "packs", jobs=1)
+    text = " ".join(pdf_text(next((tmp_path / "packs").glob("131002-*.pdf"))).split())
+    assert "level_rank" not in text and "1 = 4" not in text and "rank" not in text
+    assert "from 4 (least developed) to 1 (most developed)" in text
+    assert "Your average level over the 21 of 21 aspects you judged:" in text
+    assert "least developed → most developed" in text
+
+
+def test_names_in_any_script_with_invisible_characters_make_a_pack(tmp_path: Path) -> None:
+    name = "\ufeffYsgol 学校 😀 مدرسة الأمل বিদ্যালয় Szkoła Łódź\u200b"
+    schools = {("140002", name): [2] * 12} | {s: [3] * 12 for s in SCHOOLS[:4]}
+    out = make_out(tmp_path / "out", {("becta-srf", "r1"): schools})
+    summary = write_packs(out, tmp_path / "packs", jobs=1)
+    assert summary.packs == 5
+    pdf = next((tmp_path / "packs").glob("140002-*.pdf"))
+    text = pdf_text(pdf)
+    assert "Ysgol 学校" in text and "Szkoła Łódź" in text
+    assert "\ufeff" not in text and "\u200b" not in text
+    # What the school typed is kept as it was in the tables the report reads.
+    assert "\ufeffYsgol" in (out / "responses.csv").read_text(encoding="utf-8")
+
+
+def test_long_one_word_name_is_shown_in_full(tmp_path: Path) -> None:
+    name = "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch" * 2
+    schools = {("140003", name): [2] * 12} | {s: [3] * 12 for s in SCHOOLS[:4]}
+    out = make_out(tmp_path / "out", {("becta-srf", "r1"): schools})
+    write_packs(out, tmp_path / "packs", jobs=1)
+    text = "".join(pdf_text(next((tmp_path / "packs").glob("140003-*.pdf"))).split())
+    assert name in text

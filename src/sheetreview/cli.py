@@ -355,12 +355,14 @@ def ingest(
     _check_strict(strict, summary, out_dir)
 
 
-def _do_report(out_dir: str, school_charts: bool, quiet: bool, jobs: int | None = None) -> None:
+def _do_report(
+    out_dir: str, school_charts: bool, quiet: bool, jobs: int | None = None, svg: bool = False
+) -> None:
     from sheetreview.report.build import build_report
 
     with _progress("Drawing charts", quiet) as progress:
         summary = build_report(
-            Path(out_dir), school_charts=school_charts, progress=progress, jobs=jobs
+            Path(out_dir), school_charts=school_charts, progress=progress, jobs=jobs, svg=svg
         )
     for line in summary.lines():
         click.echo(line)
@@ -372,15 +374,16 @@ def _do_report(out_dir: str, school_charts: bool, quiet: bool, jobs: int | None 
 @click.option(
     "--jobs", "-j", type=click.IntRange(1, 256), help="Processes for charts (default: CPU count)."
 )
+@click.option("--svg", is_flag=True, help="Also write each school's profile chart as SVG (slower).")
 @_quiet_option
-def report(out_dir: str, no_school_charts: bool, jobs: int | None, quiet: bool) -> None:
+def report(out_dir: str, no_school_charts: bool, jobs: int | None, svg: bool, quiet: bool) -> None:
     """Write the statistics, summary.xlsx and charts from an ingested OUT.
 
     \b
     Example:
         sheetreview report out/
     """
-    _do_report(out_dir, not no_school_charts, quiet, jobs)
+    _do_report(out_dir, not no_school_charts, quiet, jobs, svg)
 
 
 @cli.command()

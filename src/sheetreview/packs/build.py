@@ -7,53 +7,36 @@ level or evidence. Statistics of fewer than MIN_COHORT schools are withheld (a m
 schools all but tells each school what the other two chose), and the pack says why.
 
 Statistics come from benchmarks.py, as in the summary, so a pack and the report never disagree.
-Pages are drawn with matplotlib `Figure` objects (Agg, no pyplot state) in parallel processes.
+Every word of a pack is composed here; pack.typ lays it out and typst writes the PDF: a tagged,
+PDF/UA-1 document (title, language, headings, reading order, charts as figures with alternative
+text, fonts embedded, text selectable), in about a tenth of the time matplotlib pages took.
 """
 
 from __future__ import annotations
 
-import logging
+import json
 import math
-import os
-import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.ticker  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
-from matplotlib.textpath import TextPath  # noqa: E402
-
-from sheetreview.feedback.letters import prune_stale, safe_stem, write_atomic  # noqa: E402
-from sheetreview.framework import Framework  # noqa: E402
-from sheetreview.report import benchmarks as bm  # noqa: E402
-from sheetreview.report.build import load_frameworks, load_responses, read_text_csv  # noqa: E402
-from sheetreview.report.charts import (  # noqa: E402
-    aspect_label,
-    level_colours,
-    level_legend_labels,
-    plain,
-)
+from sheetreview.feedback.letters import prune_stale, safe_stem, write_atomic
+from sheetreview.framework import Framework
+from sheetreview.report import benchmarks as bm
+from sheetreview.report.build import load_frameworks, load_responses, read_text_csv
+from sheetreview.report.charts import cpu_count, level_colours
+from sheetreview.report.display import matplotlib_families, shown, shown_line, typst_font_paths
 
 Progress = Callable[[int, int], None] | None
 
 MIN_COHORT = 5  # fewer schools than this: no median, quartiles or percentile in any pack
 NEXT_STEPS_LIMIT = 8  # aspects given "what the next level asks" in full, weakest first
 ACTION_SECTIONS = ("How do we get there?", "Some examples of evidence")
-A4 = (8.27, 11.69)
 MANIFEST = ".sheetreview-packs"  # what the last run wrote here (see feedback.prune_stale)
-_RC = {"pdf.fonttype": 3, "font.size": 9, "axes.unicode_minus": False}
+TEMPLATE = Path(__file__).with_name("pack.typ")
 
 
 # --- the plan of a pack: this school's data and the cohort's aggregates, nothing else -----------
@@ -79,6 +62,7 @@ class Pack:
     school_name: str
     cohort_schools: int
     mean_rank: float | None
+    cohort_median: float | None  # median of the schools' mean ranks; None when withheld
     percentile: float | None  # None when withheld
     aspects: tuple[AspectLine, ...]
 
@@ -218,6 +202,7 @@ def _pack(
         school_name=name,
         cohort_schools=n_schools,
         mean_rank=_float(position["mean_rank"]),
+        cohort_median=_float(position.get("cohort_median")) if shown else None,
         percentile=_float(position["percentile"]) if shown else None,
         aspects=tuple(lines),
     )
@@ -231,14 +216,38 @@ def rank_words(fw: Framework, value: float | None) -> str:
     if value is None:
         return "not shown"
     if float(value).is_integer():
-        return fw.level(int(value)).label
+        return shown_line(fw.level(int(value)).label)
     low, high = math.floor(value), math.ceil(value)
-    return f"between {fw.level(low).label} and {fw.level(high).label}"
+    return f"between {shown_line(fw.level(low).label)} and {shown_line(fw.level(high).label)}"
 
 
 def scale_words(fw: Framework) -> str:
-    first, last = fw.levels[0].label, fw.levels[-1].label
-    return f"1 = {first} (least developed) to {fw.level_count} = {last} (most developed)"
+    """The framework's scale in its own labels, its direction said once and plainly."""
+    first, last = shown_line(fw.levels[0].label), shown_line(fw.levels[-1].label)
+    return f"from {first} (least developed) to {last} (most developed)"
+
+
+def average_words(fw: Framework, value: float | None) -> str:
+    """An average over aspects in the framework's own labels ("between 3 and 2, nearer 2")."""
+    if value is None:
+        return "not shown"
+    low, high = math.floor(value), math.ceil(value)
+    if value - low < 0.125 or high == low:
+        return f"about {shown_line(fw.level(low).label)}"
+    if high - value < 0.125:
+        return f"about {shown_line(fw.level(high).label)}"
+    near = low if value - low < 0.5 else high
+    low_label, high_label = shown_line(fw.level(low).label), shown_line(fw.level(high).label)
+    return f"between {low_label} and {high_label}, nearer {shown_line(fw.level(near).label)}"
+
+
+def levels_from(value: float, median: float) -> str:
+    """How far an average is from the cohort's, in levels ("0.4 levels above the median")."""
+    gap = value - median
+    if abs(gap) < 0.05:
+        return "level with the cohort median"
+    side = "above" if gap > 0 else "below"
+    return f"{abs(gap):.1f} level{'' if abs(gap) == 1 else 's'} {side} the cohort median"
 
 
 def furthest_below(pack: Pack) -> list[AspectLine]:
@@ -266,248 +275,33 @@ def next_step_aspects(pack: Pack, fw: Framework) -> list[AspectLine]:
     return sorted(candidates, key=key)
 
 
-# --- text flowing over pages --------------------------------------------------------------------
-
-_SAMPLE = "The school regularly reviews its vision with staff, governors and learners. " * 2
-_PLAIN_SWAPS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2192": "->", "\u2212": "-"})
+# --- the document: every word a pack says -------------------------------------------------------
 
 
-def _em_dejavu() -> float:
-    """Average width of a character of running English text in DejaVu Sans, in em."""
-    return TextPath((0, 0), _SAMPLE, size=1).get_extents().width / len(_SAMPLE)
+def _aspect_name(a: AspectLine) -> str:
+    return f"{shown_line(a.code)}  {shown_line(a.title)}"
 
 
-# Helvetica's average advance over _SAMPLE, from its AFM metrics (bold: 0.464); bold lines are
-# short headings, so the regular width is used for wrapping both.
-_EM = {"dejavu": _em_dejavu(), "core": 0.427}
+def _label(fw: Framework, rank: int) -> str:
+    return shown_line(fw.level(rank).label)
 
 
-def _core_ok(text: str) -> bool:
-    try:
-        text.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-class _CoreText(Text):
-    """Text drawn in a PDF core font (Helvetica, not embedded).
-
-    Embedded fonts are laid out glyph by glyph in Python and subset at the end: that made the
-    text pages most of a pack's cost. A core font is written as one string per line. Only for
-    text that cp1252 can encode; anything else (a Welsh school name with ŵ) uses DejaVu Sans.
-    """
-
-    def draw(self, renderer) -> None:
-        if matplotlib.rcParams["pdf.use14corefonts"]:
-            super().draw(renderer)
-            return
-        with _core_fonts(True):
-            super().draw(renderer)
-
-
-class _EmbeddedText(Text):
-    """Text in DejaVu Sans (embedded) on a page otherwise drawn in the core font."""
-
-    def draw(self, renderer) -> None:
-        if not matplotlib.rcParams["pdf.use14corefonts"]:
-            super().draw(renderer)
-            return
-        with _core_fonts(False):
-            super().draw(renderer)
-
-
-class _QuietHelveticaWeight(logging.Filter):
-    """The core Helvetica's regular face says "Medium"; asking for "normal" is not a problem."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            str(record.msg).startswith("findfont: Failed to find font weight")
-            and "Helvetica" in str(record.args)
-        )
-
-
-logging.getLogger("matplotlib.font_manager").addFilter(_QuietHelveticaWeight())
-
-
-@contextmanager
-def _core_fonts(on: bool):
-    """Switch the one setting, not the whole rcParams (rc_context copies all of them)."""
-    before = matplotlib.rcParams["pdf.use14corefonts"]
-    matplotlib.rcParams["pdf.use14corefonts"] = on
-    try:
-        yield
-    finally:
-        matplotlib.rcParams["pdf.use14corefonts"] = before
-
-
-def _put(fig: Figure, x: float, y: float, text: str, **style) -> None:
-    """One line of text at figure coordinates, in the core font where it can be.
-
-    A line hung from the top is placed by its baseline: matplotlib aligns "top" to the tallest
-    glyph of each string, so a line with a bracket in it would sit lower than its neighbours.
-    """
-    if style.get("va") == "top":
-        style["va"] = "baseline"
-        y -= style.get("fontsize", 9) * 0.8 / 72 / A4[1]
-    if _core_ok(text):
-        # The core Helvetica's regular face is recorded as weight "medium".
-        style.setdefault("weight", "medium")
-        fig.add_artist(_CoreText(x, y, text, parse_math=False, **style))
-    else:
-        fig.add_artist(_EmbeddedText(x, y, text, parse_math=False, **style))
-
-
-class _Flow:
-    """Writes wrapped text down A4 pages, starting a new page when one is full."""
-
-    LEFT, RIGHT, TOP, BOTTOM = 0.08, 0.92, 0.94, 0.07
-    LEADING = 1.32
-
-    def __init__(self, pdf: PdfPages, footer: Callable[[Figure, int], None], page: int) -> None:
-        self.pdf, self.footer, self.page = pdf, footer, page
-        self.fig: Figure | None = None
-        self.y = self.TOP
-
-    def _line_height(self, size: float) -> float:
-        return size * self.LEADING / 72 / A4[1]
-
-    def _new_page(self) -> None:
-        self.close()
-        self.fig = Figure(figsize=A4)
-        self.y = self.TOP
-
-    def close(self) -> None:
-        if self.fig is not None:
-            self.page += 1
-            self.footer(self.fig, self.page)
-            with _core_fonts(True):
-                self.pdf.savefig(self.fig)
-            self.fig.clear()
-            self.fig = None
-
-    def room(self, size: float) -> int:
-        return int((self.y - self.BOTTOM) / self._line_height(size)) if self.fig else 0
-
-    def ensure(self, lines: int, size: float = 9) -> None:
-        if self.room(size) < lines:
-            self._new_page()
-
-    def gap(self, points: float) -> None:
-        self.y -= points / 72 / A4[1]
-
-    def wrap(self, text: str, size: float, indent: float) -> list[str]:
-        width_in = (self.RIGHT - self.LEFT - indent) * A4[0]
-        em = _EM["core" if _core_ok(text) else "dejavu"]
-        chars = max(20, int(width_in * 72 / (em * size) * 0.97))
-        lines: list[str] = []
-        for raw in text.splitlines():
-            bullet = raw.lstrip().startswith(("- ", "• "))
-            hang = "   " if bullet else ""
-            body = "• " + raw.lstrip()[2:] if bullet else raw
-            lines.extend(
-                textwrap.wrap(body, chars, subsequent_indent=hang, break_on_hyphens=False) or [""]
-            )
-        return lines
-
-    def text(self, text: str, size: float = 9, indent: float = 0.0, **style) -> None:
-        text = text.translate(_PLAIN_SWAPS)
-        for line in self.wrap(text, size, indent):
-            self.ensure(1, size)
-            _put(self.fig, self.LEFT + indent, self.y, line, fontsize=size, va="top", **style)
-            self.y -= self._line_height(size)
-
-    def heading(self, text: str, size: float = 12, keep: int = 4) -> None:
-        self.ensure(keep + 2, 9)
-        self.gap(4)
-        self.text(text, size, weight="bold")
-        self.gap(2)
-
-
-# --- pages --------------------------------------------------------------------------------------
-
-
-def draw_pack(pack: Pack, fw: Framework) -> Path:
-    """Write one school's pack: profile, furthest below, next steps, how to read it."""
-    path = Path(pack.path)
-    with matplotlib.rc_context(_RC):
-        write_atomic(path, lambda tmp: _write_pdf(tmp, pack, fw))
-    return path
-
-
-def _write_pdf(tmp: Path, pack: Pack, fw: Framework) -> None:
-    meta = {
-        "Title": f"Benchmark pack: {pack.school_name} ({fw.title})",
-        "Subject": f"{fw.id} {pack.round}".strip(),
-        "Creator": "sheetreview",
-    }
-    # Chart pages hold the framework's own words (ticks, legend) as plain Text: the core font
-    # serves them only when it can encode every one of them.
-    core = all(_core_ok(t) for t in _framework_words(fw))
-    with PdfPages(tmp, metadata=meta) as pdf:
-        footer = _footer(pack, fw)
-        for n, draw in enumerate((_profile_page, _below_page), 1):
-            fig = Figure(figsize=A4)
-            draw(fig, pack, fw)
-            footer(fig, n)
-            with _core_fonts(core):
-                pdf.savefig(fig)
-            fig.clear()
-        flow = _Flow(pdf, footer, page=2)
-        _next_steps(flow, pack, fw)
-        _about(flow, pack, fw)
-        flow.close()
-
-
-def _framework_words(fw: Framework) -> list[str]:
-    return [fw.title, *(lv.label for lv in fw.levels), *(a.code + a.title for a in fw.aspects)]
-
-
-def _footer(pack: Pack, fw: Framework) -> Callable[[Figure, int], None]:
-    left = pack.school_name or "School"
-    left += f" (URN {pack.school_urn})" if pack.school_urn else ""
-    left += f" · {fw.id}" + (f" · round {pack.round}" if pack.round else "")
-    left = textwrap.shorten(left, 120, placeholder="...")
-
-    def footer(fig: Figure, page: int) -> None:
-        _put(fig, 0.08, 0.035, left, fontsize=7, color="#606060")
-        _put(fig, 0.92, 0.035, f"page {page}", fontsize=7, color="#606060", ha="right")
-
-    return footer
-
-
-def _lines_at(
-    fig: Figure, y: float, text: str, size: float = 9, width: int = 105, hang: str = "", **style
-) -> float:
-    """Wrapped lines from the top at y (figure fraction); returns the y below them."""
-    step = size * 1.35 / 72 / A4[1]
-    lines = textwrap.wrap(
-        text.translate(_PLAIN_SWAPS), width, subsequent_indent=hang, break_on_hyphens=False
-    )
-    for line in lines:
-        _put(fig, 0.08, y, line, fontsize=size, va="top", **style)
-        y -= step
-    return y
-
-
-def _header(fig: Figure, pack: Pack, fw: Framework, title: str) -> float:
-    _put(fig, 0.08, 0.955, title, fontsize=15, weight="bold", va="top")
-    sub = pack.school_name + (f" · URN {pack.school_urn}" if pack.school_urn else "")
-    sub += f" · {fw.title}" + (f" · round {pack.round}" if pack.round else "")
-    return _lines_at(fig, 0.925, sub, 9.5, 100) - 0.008
-
-
-def _facts(pack: Pack, fw: Framework) -> list[str]:
+def facts(pack: Pack, fw: Framework) -> list[str]:
+    """The first page's sentences: the cohort, where the school stands overall, what is withheld."""
     answered = sum(a.rank is not None for a in pack.aspects)
     out = [
         f"Cohort: {pack.cohort_schools} school(s) returned this framework"
-        + (f" in round {pack.round}." if pack.round else "."),
+        + (f" in round {shown_line(pack.round)}." if pack.round else "."),
+        f"The framework's levels run {scale_words(fw)}.",
     ]
     if pack.mean_rank is not None:
-        out.append(
-            f"Your average level: {pack.mean_rank:.1f} over the {answered} of {len(pack.aspects)} aspects you judged, "
-            f"on a scale of {scale_words(fw)}."
+        text = (
+            f"Your average level over the {answered} of {len(pack.aspects)} aspects you judged: "
+            f"{average_words(fw, pack.mean_rank)}"
         )
+        if pack.cohort_median is not None:
+            text += f" ({levels_from(pack.mean_rank, pack.cohort_median)})"
+        out.append(text + ".")
     if not pack.stats_shown:
         out.append(
             f"Only {pack.cohort_schools} school(s) are in this cohort. Cohort statistics (median, middle half, "
@@ -521,104 +315,30 @@ def _facts(pack: Pack, fw: Framework) -> list[str]:
     return out
 
 
-def _profile_page(fig: Figure, pack: Pack, fw: Framework) -> None:
-    y = _header(fig, pack, fw, "Your self-review against the cohort")
-    for fact in _facts(pack, fw):
-        y = _lines_at(fig, y, fact, 8.5, 112) - 0.005
-    # Legends stack up from the footer; the chart takes what is left above its tick labels.
-    legend_top = _profile_legend(fig, pack, fw)
-    bottom = legend_top + 0.07
-    ax = fig.add_axes((0.40, bottom, 0.54, y - 0.02 - bottom))
-    _profile_axes(ax, pack, fw)
-
-
-def _profile_axes(ax, pack: Pack, fw: Framework) -> None:
-    colours = level_colours(fw.level_count)
-    y = np.arange(len(pack.aspects))
-    stats = [(yi, a) for yi, a in zip(y, pack.aspects, strict=True) if a.median is not None]
-    if stats:
-        ys = [yi for yi, _ in stats]
-        ax.barh(
-            ys,
-            [a.q3 - a.q1 for _, a in stats],
-            left=[a.q1 for _, a in stats],
-            height=0.55,
-            color="#e3e3e3",
-            edgecolor="#a6a6a6",
-        )
-        medians = [a.median for _, a in stats]
-        ax.vlines(medians, np.subtract(ys, 0.32), np.add(ys, 0.32), color="#202020", lw=2.2)
-    judged = [(yi, a.rank) for yi, a in zip(y, pack.aspects, strict=True) if a.rank is not None]
-    if judged:
-        ax.scatter(
-            [r for _, r in judged],
-            [yi for yi, _ in judged],
-            s=95,
-            c=[colours[r - 1] for _, r in judged],
-            edgecolors="#000000",
-            zorder=4,
-        )
-    for yi, a in zip(y, pack.aspects, strict=True):
-        if a.rank is None:
-            ax.text(0.6, yi, "not answered", va="center", fontsize=7.5, color="#606060")
-    _level_axis(ax, fw)
-    size = 7.5 if len(y) <= 14 else 6.8
-    ax.set_yticks(y, [aspect_label(a.code, a.title, 42) for a in pack.aspects], fontsize=size)
-    ax.set_ylim(len(y) - 0.5, -0.5)
-
-
-def _level_axis(ax, fw: Framework) -> None:
-    labels = ["\n".join(textwrap.wrap(plain(lv.label), 12)) for lv in fw.levels]
-    ax.set_xticks(range(1, fw.level_count + 1), labels, fontsize=8)
-    ax.set_xlim(0.5, fw.level_count + 0.5)
-    ax.set_xlabel("least developed  >>  most developed", fontsize=8, color="#404040")
-    ax.grid(axis="x", color="#e8e8e8")
-    ax.set_axisbelow(True)
-    ax.tick_params(axis="y", length=0)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-
-
-def _profile_legend(fig: Figure, pack: Pack, fw: Framework) -> float:
-    """Your levels' colours, and the cohort's marks; returns the top of the legends."""
-    y = 0.055
-    if pack.stats_shown:
-        cohort = [
-            Patch(facecolor="#e3e3e3", edgecolor="#a6a6a6", label="middle half of schools (IQR)"),
-            Line2D([], [], color="#202020", lw=2.2, label="median"),
-        ]
-        _legend(fig, cohort, y, 2, "The cohort")
-        y += 0.045
-    colours = level_colours(fw.level_count)
-    labels = level_legend_labels([lv.label for lv in fw.levels])
-    levels = [
-        Line2D([], [], marker="o", ls="", ms=8, mfc=c, mec="#000000", label=label)
-        for c, label in zip(colours, labels, strict=True)
+def profile_alt(pack: Pack, fw: Framework) -> str:
+    """The profile chart in words, for a screen reader: every aspect's level and the median."""
+    parts = [
+        f"Chart of your level in each of {len(pack.aspects)} aspects, on the framework's scale "
+        f"{scale_words(fw)}"
+        + (", against the cohort's median and middle half." if pack.stats_shown else ".")
     ]
-    ncol = len(levels) if sum(len(x) for x in labels) < 90 else 3
-    _legend(fig, levels, y, ncol, "Your level")
-    return y + 0.018 + 0.018 * math.ceil(len(levels) / ncol)
+    for a in pack.aspects:
+        you = _label(fw, a.rank) if a.rank is not None else "not answered"
+        line = f"{_aspect_name(a)}: you {you}"
+        if a.median is not None:
+            line += f"; cohort median {rank_words(fw, a.median)}"
+        parts.append(line + ".")
+    return " ".join(parts)
 
 
-def _legend(fig: Figure, handles: list, y: float, ncol: int, title: str) -> None:
-    fig.legend(
-        handles=handles,
-        loc="lower center",
-        bbox_to_anchor=(0.5, y),
-        ncol=ncol,
-        fontsize=7.5,
-        frameon=False,
-        title=title,
-        title_fontsize=8,
-        borderaxespad=0,
-    )
-
-
-def _below_page(fig: Figure, pack: Pack, fw: Framework) -> None:
-    y = _header(fig, pack, fw, "Where you are furthest below the cohort")
+def _below(pack: Pack, fw: Framework) -> dict:
     if not pack.stats_shown:
-        _lowest_instead(fig, pack, fw, y)
-        return
+        text = (
+            f"This cohort has only {pack.cohort_schools} school(s), fewer than {MIN_COHORT}, so no cohort "
+            "median is shown: with so few schools it would all but reveal what the others chose. "
+            "Your aspects at your lowest levels are listed instead."
+        )
+        return {"intro": text, "items": [], "top": 1, "alt": ""}
     every = furthest_below(pack)
     below = every[:12]
     if below:
@@ -630,131 +350,114 @@ def _below_page(fig: Figure, pack: Pack, fw: Framework) -> None:
         )
     else:
         intro = "None of your aspects is below the cohort median."
-    y = _lines_at(fig, y, intro, 9, 105)
-    if below:
-        height = min(0.055 * len(below) + 0.03, y - 0.30)
-        ax = fig.add_axes((0.40, y - 0.03 - height, 0.46, height))
-        _below_axes(ax, below, fw)
-        y -= height + 0.09
-    _above_list(fig, pack, fw, y)
-
-
-def _below_axes(ax, below: Sequence[AspectLine], fw: Framework) -> None:
     colours = level_colours(fw.level_count)
-    gaps = [a.median - a.rank for a in below]
-    y = np.arange(len(below))
-    ax.barh(y, gaps, color=[colours[a.rank - 1] for a in below], edgecolor="#404040", height=0.6)
-    for yi, a, gap in zip(y, below, gaps, strict=True):
-        ax.text(
-            gap + 0.05,
-            yi,
-            f"you: {fw.level(a.rank).label}\nmedian: {rank_words(fw, a.median)}",
-            va="center",
-            fontsize=6.8,
-            parse_math=False,
-        )
-    ax.set_yticks(y, [aspect_label(a.code, a.title, 42) for a in below], fontsize=7.2)
-    ax.tick_params(axis="y", length=0)
-    ax.set_ylim(len(below) - 0.5, -0.5)
-    ax.set_xlim(0, max(gaps) + 1.6)
-    ax.set_xlabel("levels below the cohort median", fontsize=8)
-    ax.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(1))
-    ax.grid(axis="x", color="#e8e8e8")
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    items = [
+        {
+            "label": _aspect_name(a),
+            "gap": a.median - a.rank,
+            "colour": colours[a.rank - 1],
+            "you": _label(fw, a.rank),
+            "median": rank_words(fw, a.median),
+        }
+        for a in below
+    ]
+    alt = "Bar chart of the aspects where you are furthest below the cohort median. " + " ".join(
+        f"{it['label']}: you {it['you']}, median {it['median']}, {it['gap']:.1f} level(s) below."
+        for it in items
+    )
+    top = max((it["gap"] for it in items), default=1)
+    return {"intro": intro, "items": items, "top": top, "alt": alt}
 
 
-def _above_list(fig: Figure, pack: Pack, fw: Framework, y: float) -> None:
+def _above(pack: Pack, fw: Framework) -> dict | None:
+    if not pack.stats_shown:
+        return None
     above = [
         a for a in pack.aspects if a.rank is not None and a.median is not None and a.rank > a.median
     ]
     above.sort(key=lambda a: (a.median - a.rank, a.code))
-    y = _lines_at(fig, y - 0.02, "Where you are above the cohort median", 11, 80, weight="bold")
-    y -= 0.004
-    if not above:
-        _lines_at(fig, y, "None of your aspects is above the cohort median.", 9)
-        return
-    for a in above[:10]:
-        line = (
-            f"{a.code}  {a.title}: you {fw.level(a.rank).label}, median {rank_words(fw, a.median)}"
-        )
-        y = _lines_at(fig, y, line, 8.5, 110, hang="        ")
-    if len(above) > 10:
-        _lines_at(fig, y, f"and {len(above) - 10} more.", 8.5)
+    items = [
+        f"{_aspect_name(a)}: you {_label(fw, a.rank)}, median {rank_words(fw, a.median)}"
+        for a in above[:10]
+    ]
+    return {
+        "heading": "Where you are above the cohort median",
+        "items": items,
+        "none": "None of your aspects is above the cohort median.",
+        "more": f"and {len(above) - 10} more." if len(above) > 10 else None,
+    }
 
 
-def _lowest_instead(fig: Figure, pack: Pack, fw: Framework, y: float) -> None:
-    text = (
-        f"This cohort has only {pack.cohort_schools} school(s), fewer than {MIN_COHORT}, so no cohort "
-        "median is shown: with so few schools it would all but reveal what the others chose. "
-        "Your aspects at your lowest levels are listed instead."
-    )
-    y = _lines_at(fig, y, text, 9, 105) - 0.01
+def _lowest(pack: Pack, fw: Framework) -> list[str] | None:
+    if pack.stats_shown:
+        return None
     own = sorted((a for a in pack.aspects if a.rank is not None), key=lambda a: (a.rank, a.code))
-    for a in own[:15]:
-        line = f"{a.code}  {a.title}: {fw.level(a.rank).label}"
-        y = _lines_at(fig, y, line, 8.5, 110, hang="        ") - 0.004
+    return [f"{_aspect_name(a)}: {_label(fw, a.rank)}" for a in own[:15]]
 
 
-def _next_steps(flow: _Flow, pack: Pack, fw: Framework) -> None:
+def _paragraphs(text: str) -> list[str]:
+    """A descriptor's paragraphs; a line that starts "- " or "• " becomes a bullet line."""
+    out = []
+    for para in shown(text).split("\n\n"):
+        lines = []
+        for line in para.split("\n"):
+            stripped = line.lstrip()
+            if stripped.startswith(("- ", "• ")):
+                lines.append("• " + stripped[2:])
+            else:
+                lines.append(line)
+        out.append("\n".join(lines))
+    return [p for p in out if p.strip()]
+
+
+def _next(pack: Pack, fw: Framework) -> dict:
     chosen = next_step_aspects(pack, fw)
-    shown = chosen[:NEXT_STEPS_LIMIT]
-    flow.heading("What the next level up asks", 14)
-    if not shown:
-        flow.text(
-            "There is no next level to describe: every aspect you judged is at the framework's most developed level, or has no descriptors of its own."
-        )
-        return
+    shown_steps = chosen[:NEXT_STEPS_LIMIT]
+    if not shown_steps:
+        intro = "There is no next level to describe: every aspect you judged is at the framework's most developed level, or has no descriptors of its own."
+        return {"intro": intro, "steps": []}
     order = "weakest against the cohort first" if pack.stats_shown else "lowest level first"
-    flow.text(
-        f"For {len(shown)} of your {len(chosen)} aspects below the most developed level ({order}): "
+    intro = (
+        f"For {len(shown_steps)} of your {len(chosen)} aspects below the most developed level ({order}): "
         "the framework's own description of the next level up"
         + (" and its suggested actions." if _has_actions(fw) else ".")
         + (
-            f" The other {len(chosen) - len(shown)} are in your workbook, beside each aspect."
-            if len(chosen) > len(shown)
+            f" The other {len(chosen) - len(shown_steps)} are in your workbook, beside each aspect."
+            if len(chosen) > len(shown_steps)
             else ""
         )
     )
-    for a in shown:
-        _next_step(flow, a, fw)
+    steps = []
+    for a in shown_steps:
+        nxt = fw.aspect(a.code).descriptor(a.rank + 1)
+        where = f"Your level: {_label(fw, a.rank)}."
+        if a.median is not None:
+            where += f" Cohort median: {rank_words(fw, a.median)}."
+        where += f" Next level up: {_label(fw, a.rank + 1)}."
+        steps.append(
+            {
+                "heading": _aspect_name(a),
+                "where": where,
+                "next_heading": f"Next level up, {_label(fw, a.rank + 1)}: what it looks like",
+                "paras": _paragraphs(nxt.text),
+                "actions": [
+                    {"heading": h, "paras": _paragraphs(nxt.sections[h])}
+                    for h in ACTION_SECTIONS
+                    if h in nxt.sections
+                ],
+            }
+        )
+    return {"intro": intro, "steps": steps}
 
 
 def _has_actions(fw: Framework) -> bool:
     return any(set(d.sections) & set(ACTION_SECTIONS) for a in fw.aspects for d in a.descriptors)
 
 
-def _next_step(flow: _Flow, a: AspectLine, fw: Framework) -> None:
-    nxt = fw.aspect(a.code).descriptor(a.rank + 1)
-    flow.heading(f"{a.code}  {a.title}", 11)
-    where = f"Your level: {fw.level(a.rank).label}."
-    if a.median is not None:
-        where += f" Cohort median: {rank_words(fw, a.median)}."
-    where += f" Next level up: {fw.level(a.rank + 1).label}."
-    flow.text(where, 8.5, color="#404040")
-    flow.gap(3)
-    flow.ensure(3)
-    flow.text(
-        f"Next level up, {fw.level(a.rank + 1).label}: what it looks like", 9.5, weight="bold"
-    )
-    for para in nxt.text.split("\n\n"):
-        flow.text(para, 9)
-        flow.gap(3)
-    for heading in ACTION_SECTIONS:
-        if heading in nxt.sections:
-            flow.ensure(3)
-            flow.text(heading, 9.5, weight="bold")
-            for para in nxt.sections[heading].split("\n\n"):
-                flow.text(para, 9)
-                flow.gap(3)
-
-
-def _about(flow: _Flow, pack: Pack, fw: Framework) -> None:
-    flow.heading("How to read this pack", 12)
-    flow.text(
-        "Levels are compared by their place on the framework's scale, from the least developed "
-        f"to the most developed ({scale_words(fw)}), whatever the framework's own numbering. "
+def _about(pack: Pack, fw: Framework) -> tuple[str, str]:
+    text = (
+        "Levels are compared by their place on the framework's scale, "
+        f"{scale_words(fw)}, whatever the framework's own numbering. "
         "The cohort median is the level of the middle school when all the schools that judged an "
         "aspect are put in order; the middle half (interquartile range) runs from the school a "
         "quarter of the way up to the school three quarters of the way up. The percentile compares "
@@ -764,14 +467,93 @@ def _about(flow: _Flow, pack: Pack, fw: Framework) -> None:
             f" Statistics of an aspect judged by fewer than {MIN_COHORT} schools are not shown."
             if pack.stats_shown
             else ""
-        ),
-        8.5,
+        )
     )
-    flow.gap(6)
     source = f"Framework: {fw.title}, version {fw.version}. Publisher: {fw.publisher}. Licence: {fw.licence}."
     if fw.attribution and fw.attribution != "not stated":
         source += f" {fw.attribution}"
-    flow.text(source, 7.5, color="#505050")
+    return text, shown(source)
+
+
+def document(pack: Pack, fw: Framework) -> dict:
+    """Everything pack.typ shows, as plain JSON-ready values."""
+    name = shown_line(pack.school_name) or "School"
+    urn = shown_line(pack.school_urn)
+    fw_title = shown_line(fw.title)
+    round_label = shown_line(pack.round)
+    subtitle = name + (f" · URN {urn}" if urn else "")
+    subtitle += f" · {fw_title}" + (f" · round {round_label}" if round_label else "")
+    footer = name + (f" (URN {urn})" if urn else "")
+    footer += f" · {fw.id}" + (f" · round {round_label}" if round_label else "")
+    colours = level_colours(fw.level_count)
+    n = len(pack.aspects)
+    about, source = _about(pack, fw)
+    legend = [shown_line(lv.label) for lv in fw.levels]
+    if len(legend) >= 2:
+        legend[0] += " (least developed)"
+        legend[-1] += " (most developed)"
+    return {
+        "title": f"Benchmark pack: {name} ({fw_title})",
+        "keywords": [fw.id, round_label, urn],
+        "fonts": matplotlib_families(),
+        "subtitle": subtitle,
+        "footer": footer if len(footer) <= 120 else footer[:117] + "...",
+        "facts": facts(pack, fw),
+        "stats_shown": pack.stats_shown,
+        "levels": [
+            {"label": shown_line(lv.label), "legend": leg, "colour": c}
+            for lv, leg, c in zip(fw.levels, legend, colours, strict=True)
+        ],
+        "aspects": [
+            {
+                "label": _aspect_name(a),
+                "rank": a.rank,
+                "colour": colours[a.rank - 1] if a.rank is not None else None,
+                "median": a.median,
+                "q1": a.q1,
+                "q3": a.q3,
+            }
+            for a in pack.aspects
+        ],
+        "row_height": round(min(0.9, 18.0 / max(n, 1)), 3),
+        "label_size": 7.5 if n <= 14 else 6.8,
+        "profile": {"alt": profile_alt(pack, fw)},
+        "below": _below(pack, fw),
+        "above": _above(pack, fw),
+        "lowest": _lowest(pack, fw),
+        "next": _next(pack, fw),
+        "about": about,
+        "source": source,
+    }
+
+
+# --- the PDF --------------------------------------------------------------------------------------
+
+_COMPILER: list = []  # one per process: typst keeps fonts and the parsed template between packs
+
+
+def _compiler():
+    if not _COMPILER:
+        import typst
+
+        _COMPILER.append(
+            typst.Compiler(str(TEMPLATE), font_paths=typst_font_paths(), ignore_system_fonts=True)
+        )
+    return _COMPILER[0]
+
+
+def render_pdf(pack: Pack, fw: Framework) -> bytes:
+    """The pack as PDF/UA-1 bytes."""
+    data = json.dumps(document(pack, fw), ensure_ascii=False)
+    return _compiler().compile(format="pdf", sys_inputs={"pack": data}, pdf_standards=["ua-1"])
+
+
+def draw_pack(pack: Pack, fw: Framework) -> Path:
+    """Write one school's pack: profile, furthest below, next steps, how to read it."""
+    path = Path(pack.path)
+    pdf = render_pdf(pack, fw)
+    write_atomic(path, lambda tmp: tmp.write_bytes(pdf))
+    return path
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -789,12 +571,6 @@ def _draw_chunk(packs: list[Pack]) -> int:
     return len(packs)
 
 
-def _cpu_count() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def write_packs(
     out_dir: Path, dest_dir: Path, *, jobs: int | None = None, progress: Progress = None
 ) -> PacksSummary:
@@ -803,7 +579,7 @@ def write_packs(
     packs, frameworks, cohorts = plan_packs(out_dir, dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
     summary = PacksSummary(dest_dir, cohorts=cohorts)
-    workers = max(1, min(jobs or _cpu_count(), len(packs)))
+    workers = max(1, min(jobs or cpu_count(), len(packs)))
     if workers == 1:
         for done, pack in enumerate(packs, 1):
             draw_pack(pack, frameworks[pack.framework])

@@ -328,10 +328,18 @@ def profiles(bench: bm.Benchmarks, cohort: bm.Cohort, folder: Path) -> list[char
 
 
 def _position_line(school: object) -> str:
-    """Its overall position in words, for the profile chart's title."""
+    """Its overall position in words for the profile chart's title: how many levels above or
+    below the cohort's median school, never a rank number (a framework may count down)."""
     if pd.isna(school.mean_rank):
         return "No aspect answered"
-    text = f"Mean level_rank {school.mean_rank:.2f} (cohort median {school.cohort_median:.2f})"
+    if pd.isna(school.cohort_median):
+        return "Average level shown aspect by aspect below"
+    gap = float(school.mean_rank) - float(school.cohort_median)
+    if abs(gap) < 0.05:
+        text = "Overall level with the cohort median"
+    else:
+        side = "above" if gap > 0 else "below"
+        text = f"Overall {abs(gap):.1f} level{'' if round(abs(gap), 1) == 1 else 's'} {side} the cohort median"
     if pd.notna(school.percentile):
         text += f", percentile {school.percentile:.0f}"
     return text
@@ -350,11 +358,18 @@ def _replace_dir(new: Path, target: Path) -> None:
 
 
 def build_report(
-    out_dir: Path, *, school_charts: bool = True, progress: Progress = None, jobs: int | None = None
+    out_dir: Path,
+    *,
+    school_charts: bool = True,
+    progress: Progress = None,
+    jobs: int | None = None,
+    svg: bool = False,
 ) -> ReportSummary:
     """Statistics, charts and summary.xlsx for everything ingest put in `out_dir`.
 
     Charts and CSV files are made in worker processes while this one writes the workbook.
+    Each school's profile is a PNG; `svg` adds an SVG of each (slower: vector output is drawn
+    artist by artist, where the PNG reuses its cohort's rendered background).
     """
     out_dir = Path(out_dir)
     files = read_text_csv(out_dir / "files.csv", FILES_COLUMNS)
@@ -369,13 +384,14 @@ def build_report(
     try:
         with charts.Drawer(jobs) as drawer:
             started = start_charts(bench, staging, drawer)
+            formats = ("png", "svg") if svg else ("png",)
             todo = (
                 [p for c in bench.cohorts for p in profiles(bench, c, staging)]
                 if school_charts
                 else []
             )
             tasks = [
-                drawer.submit(charts.draw_profiles, part)
+                drawer.submit(charts.draw_profiles, part, formats)
                 for part in charts.chunks(todo, drawer.workers)
             ]
             written = drawer.submit(write_tables, tables(bench), out_dir)

@@ -31,6 +31,8 @@ from matplotlib.colors import ListedColormap, to_hex, to_rgb  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from sheetreview.report.display import matplotlib_families, quiet_glyphs, shown  # noqa: E402
+
 DPI = 300
 MAX_HEATMAP_ROWS = 1000
 BLANK_COLOUR = "#d9d9d9"
@@ -44,6 +46,12 @@ _BREWER = {  # ColorBrewer RdYlBu, least developed first
     7: ["#d73027", "#fc8d59", "#fee090", "#ffffbf", "#e0f3f8", "#91bfdb", "#4575b4"],
 }
 _RC = {"svg.fonttype": "none", "font.size": 9, "axes.titlesize": 11, "axes.titleweight": "bold"}
+
+
+def _rc() -> dict:
+    """The charts' settings, with the font stack that covers the scripts schools write in."""
+    return {**_RC, "font.family": matplotlib_families()}
+
 
 Progress = Callable[[int, int], None] | None
 
@@ -66,8 +74,16 @@ def text_colour(background: str) -> str:
 
 
 def plain(text: str) -> str:
-    """Text from a return, shown as typed: a `$` must not start matplotlib's mathtext."""
-    return str(text).replace("$", r"\$")
+    """Text from a return, shown as typed: a `$` must not start matplotlib's mathtext, and
+    invisible characters (a pasted byte-order mark, a bidi override) are not drawn."""
+    return shown(text).replace("$", r"\$")
+
+
+def short_name(name: str, width: int) -> str:
+    """A name cut to `width` characters on one line; a long single word is cut, not dropped
+    (textwrap.shorten turns it into a bare "...")."""
+    text = " ".join(plain(name).split())
+    return text if len(text) <= width else text[: width - 3].rstrip() + "..."
 
 
 def level_legend_labels(labels: Sequence[str]) -> list[str]:
@@ -114,8 +130,9 @@ def _save(fig: plt.Figure, base: Path) -> list[Path]:
     base.parent.mkdir(parents=True, exist_ok=True)
     paths = [base.with_suffix(".png"), base.with_suffix(".svg")]
     try:
-        fig.savefig(paths[0], dpi=DPI, bbox_inches="tight", metadata={"Software": None})
-        fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
+        with quiet_glyphs():
+            fig.savefig(paths[0], dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+            fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
     finally:
         plt.close(fig)
         # A closed figure sits in reference cycles with its 40 MB print-resolution buffer until
@@ -136,7 +153,7 @@ def distribution_chart(aspects: Aspects, counts: np.ndarray, base: Path) -> list
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(100 * counts, totals, out=np.zeros(counts.shape), where=totals > 0)
     labels = [aspect_label(c, t) for c, t in zip(aspects.codes, aspects.titles, strict=True)]
-    with plt.rc_context(_RC):
+    with plt.rc_context(_rc()):
         fig, ax = plt.subplots(figsize=(11, 1.6 + row_inches(labels) * len(labels)))
         _stacked_bars(ax, shares, colours)
         ax.set_yticks(range(len(aspects.codes)))
@@ -205,7 +222,7 @@ def heatmap_chart(
     named = rows <= 80
     height = 2.2 + 0.22 * rows if named else min(2.2 + 0.02 * rows, 12)
     shown = _thin_rows(ranks)
-    with plt.rc_context(_RC):
+    with plt.rc_context(_rc()):
         fig, ax = plt.subplots(figsize=(min(3.5 + 0.34 * cols, 16), max(height, 4)))
         # A mesh of cells, not an image: matplotlib resamples an image in float64 at print
         # resolution (600 MB for a large cohort); big meshes are rasterised in the SVG.
@@ -246,9 +263,7 @@ def heatmap_chart(
 def _heatmap_rows(ax: plt.Axes, schools: list[str], named: bool) -> None:
     if named:
         ax.set_yticks(np.arange(len(schools)) + 0.5)
-        ax.set_yticklabels(
-            [plain(textwrap.shorten(s, 40, placeholder="...")) for s in schools], fontsize=8
-        )
+        ax.set_yticklabels([short_name(s, 40) for s in schools], fontsize=8)
     else:
         ax.set_yticks([])
         every = math.ceil(len(schools) / MAX_HEATMAP_ROWS)
@@ -302,7 +317,7 @@ def medians_by_round_chart(
     shades = [
         to_hex(c) for c in matplotlib.colormaps["Purples"](np.linspace(0.35, 0.95, len(rounds)))
     ]
-    with plt.rc_context(_RC):
+    with plt.rc_context(_rc()):
         fig, ax = plt.subplots(figsize=(10, 2 + row_inches(_labels(aspects)) * n))
         for i in range(n):
             ax.plot(medians[i], [y[i]] * len(rounds), color="#bdbdbd", linewidth=1.5, zorder=1)
@@ -354,7 +369,7 @@ def slope_chart(
     """
     x = np.arange(len(rounds))
     labelled = len(schools) <= 30
-    with plt.rc_context(_RC):
+    with plt.rc_context(_rc()):
         fig, ax = plt.subplots(figsize=(8 if labelled else 6.5, 7))
         alpha = 1.0 if len(schools) <= 50 else max(0.08, 50 / len(schools))
         ends = [_slope_line(ax, x, row, alpha) for row in means]
@@ -407,7 +422,7 @@ def _end_labels(ax: plt.Axes, schools: list[str], ends: list, n_levels: int) -> 
         here = sorted((p for p in placed if p[0] == column), key=lambda p: p[1])
         ys = spread([p[1] for p in here], gap)
         for (xe, _, colour, name), ye in zip(here, ys, strict=True):
-            text = textwrap.shorten(plain(name), 28, placeholder="...")
+            text = short_name(name, 28)
             ax.text(xe + 0.06, ye, text, va="center", fontsize=7, color=colour)
 
 
@@ -452,13 +467,15 @@ def _slope_handles() -> list[Line2D]:
 
 # --- one school's profile ---------------------------------------------------------------------
 
+PROFILE_DPI = 150  # prints sharp at its own size (9 inches wide), a ninth of 300 dpi's pixels
+
 
 @dataclass(frozen=True)
 class Profile:
     """One school's levels against its cohort: plain values, cheap to send to a worker."""
 
     school: str
-    position: str  # its overall position, one line
+    position: str  # its overall position, one line, in words
     aspects: Aspects
     ranks: list[float]  # NaN where the school left it blank
     medians: list[float]
@@ -466,53 +483,208 @@ class Profile:
     q3: list[float]
     base: str  # output path without suffix
 
+    def cohort_key(self) -> tuple:
+        """What every school of a cohort shares: the part of the chart drawn once."""
+        a = self.aspects
+        return (
+            tuple(a.codes),
+            tuple(a.titles),
+            tuple(a.level_labels),
+            a.heading,
+            tuple(self.medians),
+            tuple(self.q1),
+            tuple(self.q3),
+        )
 
-def profile_chart(p: Profile) -> list[Path]:
+
+def school_title(school: str, width: int = 84, lines: int = 2) -> list[str]:
+    """A school's name on at most `lines` lines: a long one-word name is broken, never "..."."""
+    wrapped = textwrap.wrap(plain(school), width=width, break_long_words=True) or [""]
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = wrapped[-1][: width - 3].rstrip() + "..."
+    return wrapped
+
+
+class ProfileCanvas:
+    """A cohort's profile chart drawn once; each school's dots and title are drawn on a copy.
+
+    Everything but the school's own marks (axes, aspect labels, the cohort's medians and middle
+    halves, legend) is the same for every school of a cohort. It is rendered once; per school
+    the saved background is restored and only the dots, the "not answered" notes and the title
+    are drawn over it (matplotlib's blitting), then the pixels are cropped as a tight bounding
+    box would and written as PNG. That is a fraction of building and laying out a figure.
+    """
+
+    HEADROOM = 1.4  # inches above the axes for the title (cropped away when unused)
+
+    def __init__(self, first: Profile, dpi: int = PROFILE_DPI) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        aspects = first.aspects
+        self.dpi = dpi
+        n = len(aspects.codes)
+        levels = aspects.level_labels
+        self.colours = level_colours(len(levels))
+        self.y = np.arange(n)
+        height = 2 + row_inches(_labels(aspects)) * n
+        with plt.rc_context(_rc()):
+            self.fig = Figure(figsize=(9, height + self.HEADROOM), dpi=dpi)
+            self.canvas = FigureCanvasAgg(self.fig)
+            total = height + self.HEADROOM
+            bottom = 1.0 / total  # room for the level labels and the legend under them
+            top = 1 - (self.HEADROOM + 0.25) / total
+            ax = self.fig.add_axes((0.42, bottom, 0.55, top - bottom))
+            self.ax = ax
+            ax.barh(
+                self.y,
+                np.subtract(first.q3, first.q1),
+                left=first.q1,
+                height=0.5,
+                color="#e3e3e3",
+                edgecolor="#bdbdbd",
+                linewidth=0.5,
+                label="cohort: middle half of schools (IQR)",
+            )
+            ax.scatter(
+                first.medians,
+                self.y,
+                marker="|",
+                s=260,
+                linewidths=2.2,
+                color="#303030",
+                label="cohort median",
+                zorder=3,
+            )
+            ax.set_yticks(self.y)
+            ax.set_yticklabels(_labels(aspects))
+            ax.invert_yaxis()
+            ax.set_xticks(range(1, len(levels) + 1))
+            ax.set_xticklabels(level_legend_labels(levels), fontsize=8)
+            ax.set_xlim(0.5, len(levels) + 0.5)
+            ax.set_ylim(n - 0.5, -0.5)
+            ax.grid(axis="x", color="#eeeeee")
+            ax.set_axisbelow(True)
+            self.fig.legend(
+                handles=[*ax.get_legend_handles_labels()[0], _school_handle()],
+                loc="lower center",
+                bbox_to_anchor=(0.5, 0.1 / total),
+                ncol=3,
+                frameon=False,
+            )
+            self.dots = ax.scatter(
+                [], [], s=120, edgecolors="#000000", linewidths=1, zorder=4, animated=True
+            )
+            self.blanks = [
+                ax.text(
+                    0.55,
+                    yi,
+                    "not answered",
+                    va="center",
+                    fontsize=7.5,
+                    color="#606060",
+                    style="italic",
+                    animated=True,
+                )
+                for yi in self.y
+            ]
+            self.title = self.fig.text(
+                0.02,
+                top + 0.12 / total,
+                " ",
+                va="bottom",
+                ha="left",
+                fontsize=11,
+                weight="bold",
+                animated=True,
+            )
+            self.heading = aspects.heading
+            with quiet_glyphs():
+                self.canvas.draw()
+            renderer = self.canvas.get_renderer()
+            self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+            self.static_box = self.fig.get_tightbbox(renderer).transformed(self.fig.dpi_scale_trans)
+
+    def draw(self, p: Profile) -> None:
+        """Restore the cohort's background and draw this school's marks and title on it."""
+        values = np.array(p.ranks, dtype=float)
+        answered = ~np.isnan(values)
+        self.dots.set_offsets(np.column_stack([values[answered], self.y[answered]]))
+        self.dots.set_facecolors([self.colours[int(v) - 1] for v in values[answered]])
+        title = [
+            *school_title(p.school),
+            *textwrap.wrap(plain(f"{p.position}. {self.heading}"), 90),
+        ]
+        self.title.set_text("\n".join(title))
+        self.canvas.restore_region(self.background)
+        with plt.rc_context(_rc()), quiet_glyphs():
+            self.ax.draw_artist(self.dots)
+            for text, blank in zip(self.blanks, ~answered, strict=True):
+                if blank:
+                    self.ax.draw_artist(text)
+            self.fig.draw_artist(self.title)
+
+    def crop(self) -> np.ndarray:
+        """The drawn pixels inside the tight box of the chart and its title (pad 0.1 inch)."""
+        renderer = self.canvas.get_renderer()
+        box = self.title.get_window_extent(renderer)
+        height = self.fig.bbox.height
+        pad = 0.1 * self.dpi
+        static = self.static_box
+        x0 = max(0, int(static.x0 - pad))
+        x1 = min(int(self.fig.bbox.width), int(math.ceil(max(static.x1, box.x1) + pad)))
+        top = max(static.y1, box.y1)
+        y_top = max(0, int(height - top - pad))
+        y_bottom = min(int(height), int(math.ceil(height - static.y0 + pad)))
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        return pixels[y_top:y_bottom, x0:x1, :3]
+
+    def save_png(self, p: Profile, path: Path) -> Path:
+        from PIL import Image
+
+        self.draw(p)
+        image = Image.fromarray(np.ascontiguousarray(self.crop()))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(path, format="png", dpi=(self.dpi, self.dpi), compress_level=3)
+        return path
+
+    def save_svg(self, p: Profile, path: Path) -> Path:
+        """The same chart as vector graphics (slower: every artist is drawn again)."""
+        self.draw(p)
+        marks = [self.dots, self.title, *self.blanks]
+        answered = ~np.isnan(np.array(p.ranks, dtype=float))
+        try:
+            for artist in marks:
+                artist.set_animated(False)
+            for text, blank in zip(self.blanks, ~answered, strict=True):
+                text.set_visible(bool(blank))
+            with plt.rc_context(_rc()), quiet_glyphs():
+                self.fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
+        finally:
+            for artist in marks:
+                artist.set_animated(True)
+                artist.set_visible(True)
+        return path
+
+
+_CANVASES: dict[tuple, ProfileCanvas] = {}
+
+
+def profile_chart(p: Profile, formats: Sequence[str] = ("png",)) -> list[Path]:
     """Its level per aspect (a dot in the level's colour) on the cohort's median and IQR."""
-    n = len(p.aspects.codes)
-    levels = p.aspects.level_labels
-    colours = level_colours(len(levels))
-    y = np.arange(n)
-    with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(9, 2 + row_inches(_labels(p.aspects)) * n))
-        ax.barh(
-            y,
-            np.subtract(p.q3, p.q1),
-            left=p.q1,
-            height=0.5,
-            color="#e3e3e3",
-            edgecolor="#bdbdbd",
-            linewidth=0.5,
-            label="cohort: middle half of schools (IQR)",
-        )
-        ax.scatter(
-            p.medians,
-            y,
-            marker="|",
-            s=260,
-            linewidths=2.2,
-            color="#303030",
-            label="cohort median",
-            zorder=3,
-        )
-        _school_dots(ax, p.ranks, y, colours)
-        ax.set_yticks(y)
-        ax.set_yticklabels(_labels(p.aspects))
-        ax.invert_yaxis()
-        ax.set_xticks(range(1, len(levels) + 1))
-        ax.set_xticklabels(level_legend_labels(levels), fontsize=8)
-        ax.set_xlim(0.5, len(levels) + 0.5)
-        ax.grid(axis="x", color="#eeeeee")
-        ax.set_axisbelow(True)
-        ax.set_title(heading(p.school, f"{p.position}. {p.aspects.heading}", 70), loc="left")
-        ax.legend(
-            handles=[*ax.get_legend_handles_labels()[0], _school_handle()],
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.7 / fig.get_figheight() - 0.03),
-            ncol=3,
-            frameon=False,
-        )
-        return _save(fig, Path(p.base))
+    key = p.cohort_key()
+    canvas = _CANVASES.get(key)
+    if canvas is None:
+        _CANVASES.clear()  # one cohort at a time: a canvas holds its pixels
+        canvas = _CANVASES[key] = ProfileCanvas(p)
+    base = Path(p.base)
+    out = []
+    if "png" in formats:
+        out.append(canvas.save_png(p, base.with_suffix(".png")))
+    if "svg" in formats:
+        out.append(canvas.save_svg(p, base.with_suffix(".svg")))
+    return out
 
 
 def _school_handle() -> Line2D:
@@ -528,29 +700,10 @@ def _school_handle() -> Line2D:
     )
 
 
-def _school_dots(ax: plt.Axes, ranks: list[float], y: np.ndarray, colours: list[str]) -> None:
-    values = np.array(ranks, dtype=float)
-    answered = ~np.isnan(values)
-    dot_colours = [colours[int(v) - 1] for v in values[answered]]
-    ax.scatter(
-        values[answered],
-        y[answered],
-        s=120,
-        c=dot_colours,
-        edgecolors="#000000",
-        linewidths=1,
-        zorder=4,
-    )
-    for yi in y[~answered]:
-        ax.text(
-            0.55, yi, "not answered", va="center", fontsize=7.5, color="#606060", style="italic"
-        )
-
-
-def draw_profiles(profiles: list[Profile]) -> int:
+def draw_profiles(profiles: list[Profile], formats: Sequence[str] = ("png",)) -> int:
     """Draw several profiles (one task for a worker: fewer, larger tasks cost less to send)."""
     for p in profiles:
-        profile_chart(p)
+        profile_chart(p, formats)
     return len(profiles)
 
 
