@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sheetreview.core.parallel import cpu_count
 from sheetreview.framework import builtin
-from sheetreview.report.charts import cpu_count
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ingest import WORDS  # noqa: E402  (the same words make the same kind of evidence)

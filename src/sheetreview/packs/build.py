@@ -23,11 +23,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from sheetreview.feedback.letters import prune_stale, safe_stem, write_atomic
+from sheetreview.core.fs import write_bytes
+from sheetreview.core.parallel import cpu_count, mp_context
+from sheetreview.feedback.letters import prune_stale, safe_stem
 from sheetreview.framework import Framework
 from sheetreview.report import benchmarks as bm
 from sheetreview.report.build import load_frameworks, load_responses, read_text_csv
-from sheetreview.report.charts import cpu_count, level_colours
+from sheetreview.report.charts import level_colours
 from sheetreview.report.display import matplotlib_families, shown, shown_line, typst_font_paths
 
 Progress = Callable[[int, int], None] | None
@@ -552,7 +554,7 @@ def draw_pack(pack: Pack, fw: Framework) -> Path:
     """Write one school's pack: profile, furthest below, next steps, how to read it."""
     path = Path(pack.path)
     pdf = render_pdf(pack, fw)
-    write_atomic(path, lambda tmp: tmp.write_bytes(pdf))
+    write_bytes(path, [pdf])
     return path
 
 
@@ -599,7 +601,10 @@ def _draw_parallel(
     chunks = [packs[i : i + size] for i in range(0, len(packs), size)]
     done = 0
     with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(frameworks,)
+        max_workers=workers,
+        mp_context=mp_context(),
+        initializer=_init_worker,
+        initargs=(frameworks,),
     ) as pool:
         for future in as_completed([pool.submit(_draw_chunk, c) for c in chunks]):
             done += future.result()

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import gc
 import math
-import multiprocessing
-import os
 import textwrap
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -31,6 +29,7 @@ from matplotlib.colors import ListedColormap, to_hex, to_rgb  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from sheetreview.core.parallel import cpu_count, mp_context  # noqa: E402
 from sheetreview.report.display import matplotlib_families, quiet_glyphs, shown  # noqa: E402
 
 DPI = 300
@@ -725,7 +724,7 @@ class Drawer:
         self.workers = max(1, jobs or cpu_count())
         # Fresh workers, not forks: a fork of a parent holding 10,000 returns' responses would
         # copy those pages as soon as its garbage collector touched them, once per worker.
-        context = multiprocessing.get_context("forkserver")
+        context = mp_context()
         self.pool = (
             ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
             if self.workers > 1
@@ -755,10 +754,3 @@ def wait_all(futures: list[Future], total: int, progress: Progress = None) -> in
         if progress:
             progress(done, total)
     return done
-
-
-def cpu_count() -> int:
-    """CPUs this process may use (a container's limit, not the host's)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
