@@ -76,3 +76,17 @@ def test_only_accepted_returns_are_counted(tmp_path):
     assert run("report", "--no-school-charts", str(tmp_path)).exit_code == 0
     stats = list(csv.DictReader((tmp_path / "aspect_stats.csv").open()))
     assert next(s for s in stats if s["aspect_code"] == "1a-1")["n"] == "4"
+
+
+def test_school_profiles_say_where_a_school_stands_in_words_and_svg_on_request(tmp_path):
+    out = write_out(tmp_path / "out", judgements("edtech-srf", "2026-autumn", COHORT))
+    assert run("report", str(out)).exit_code == 0
+    folder = out / "charts" / "schools" / "edtech-srf-2026-autumn"
+    assert list(folder.glob("*.png")) and not list(folder.glob("*.svg"))
+    result = run("report", "--svg", str(out))
+    assert result.exit_code == 0, result.output
+    svgs = sorted(folder.glob("*.svg"))
+    assert len(svgs) == 4
+    text = svgs[0].read_text(encoding="utf-8")
+    assert "cohort median" in text.lower()
+    assert "level_rank" not in text and "Mean level" not in text

@@ -333,7 +333,7 @@ def _position_line(school: object) -> str:
     if pd.isna(school.mean_rank):
         return "No aspect answered"
     if pd.isna(school.cohort_median):
-        return "Average level shown aspect by aspect below"
+        return "No cohort median: too few schools to show one"
     gap = float(school.mean_rank) - float(school.cohort_median)
     if abs(gap) < 0.05:
         text = "Overall level with the cohort median"

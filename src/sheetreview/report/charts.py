@@ -19,18 +19,46 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap, to_hex, to_rgb  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-from sheetreview.core.parallel import cpu_count, mp_context  # noqa: E402
-from sheetreview.report.display import matplotlib_families, quiet_glyphs, shown  # noqa: E402
+from sheetreview.core.parallel import cpu_count, mp_context
+from sheetreview.report.display import matplotlib_families, quiet_glyphs, shown
+
+
+class _Lazy:
+    """A matplotlib module imported when first used, with the Agg backend.
+
+    The process that writes a report only hands charts to its workers; importing pyplot there
+    cost a noticeable share of a report without school charts (and of every command that reads
+    an OUT). Workers import it with their first chart.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module = None
+
+    def __getattr__(self, attr: str) -> object:
+        if self._module is None:
+            import importlib
+
+            import matplotlib
+
+            matplotlib.use("Agg")
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+
+matplotlib = _Lazy("matplotlib")
+plt = _Lazy("matplotlib.pyplot")
+_colors = _Lazy("matplotlib.colors")
+_lines = _Lazy("matplotlib.lines")
+_patches = _Lazy("matplotlib.patches")
 
 DPI = 300
 MAX_HEATMAP_ROWS = 1000
@@ -60,14 +88,13 @@ def level_colours(n: int) -> list[str]:
     if n in _BREWER:
         return list(_BREWER[n])
     cmap = matplotlib.colormaps["RdYlBu"]
-    return [to_hex(cmap(x)) for x in np.linspace(0.05, 0.95, max(n, 1))]
+    return [_colors.to_hex(cmap(x)) for x in np.linspace(0.05, 0.95, max(n, 1))]
 
 
 def text_colour(background: str) -> str:
     """Black or white, whichever reads better on `background` (WCAG relative luminance)."""
-    channels = [
-        c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(background)
-    ]
+    rgb = [int(background.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
     luminance = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
     return "#000000" if luminance > 0.22 else "#ffffff"
 
@@ -125,7 +152,7 @@ def _labels(aspects: Aspects, width: int = 44) -> list[str]:
     return [aspect_label(c, t, width) for c, t in zip(aspects.codes, aspects.titles, strict=True)]
 
 
-def _save(fig: plt.Figure, base: Path) -> list[Path]:
+def _save(fig: Figure, base: Path) -> list[Path]:
     base.parent.mkdir(parents=True, exist_ok=True)
     paths = [base.with_suffix(".png"), base.with_suffix(".svg")]
     try:
@@ -164,7 +191,7 @@ def distribution_chart(aspects: Aspects, counts: np.ndarray, base: Path) -> list
         ax.set_title(heading("Levels chosen per aspect", aspects.heading), loc="left")
         ax.legend(
             handles=[
-                Patch(facecolor=c, edgecolor=EDGE_COLOUR, label=lbl)
+                _patches.Patch(facecolor=c, edgecolor=EDGE_COLOUR, label=lbl)
                 for c, lbl in zip(colours, level_legend_labels(aspects.level_labels), strict=True)
             ],
             loc="upper center",
@@ -177,7 +204,7 @@ def distribution_chart(aspects: Aspects, counts: np.ndarray, base: Path) -> list
         return _save(fig, base)
 
 
-def _stacked_bars(ax: plt.Axes, shares: np.ndarray, colours: list[str]) -> None:
+def _stacked_bars(ax: Axes, shares: np.ndarray, colours: list[str]) -> None:
     left = np.zeros(shares.shape[0])
     y = np.arange(shares.shape[0])
     for level, colour in enumerate(colours):
@@ -199,7 +226,7 @@ def _stacked_bars(ax: plt.Axes, shares: np.ndarray, colours: list[str]) -> None:
         left = left + width
 
 
-def _n_labels(ax: plt.Axes, totals: np.ndarray) -> None:
+def _n_labels(ax: Axes, totals: np.ndarray) -> None:
     for yi, n in enumerate(totals):
         ax.text(101, yi, f"n={int(n)}", va="center", fontsize=7.5, color="#404040")
 
@@ -227,7 +254,7 @@ def heatmap_chart(
         # resolution (600 MB for a large cohort); big meshes are rasterised in the SVG.
         ax.pcolormesh(
             shown,
-            cmap=ListedColormap(colours),
+            cmap=_colors.ListedColormap(colours),
             vmin=-0.5,
             vmax=n_levels + 0.5,
             edgecolors="#ffffff" if named else "face",
@@ -245,10 +272,12 @@ def heatmap_chart(
             heading("Level per school and aspect", aspects.heading, 70), loc="left", pad=12
         )
         handles = [
-            Patch(facecolor=c, edgecolor=EDGE_COLOUR, label=lbl)
+            _patches.Patch(facecolor=c, edgecolor=EDGE_COLOUR, label=lbl)
             for c, lbl in zip(colours[1:], level_legend_labels(aspects.level_labels), strict=True)
         ]
-        handles.append(Patch(facecolor=BLANK_COLOUR, edgecolor=EDGE_COLOUR, label="not answered"))
+        handles.append(
+            _patches.Patch(facecolor=BLANK_COLOUR, edgecolor=EDGE_COLOUR, label="not answered")
+        )
         ax.legend(
             handles=handles,
             loc="upper left",
@@ -259,7 +288,7 @@ def heatmap_chart(
         return _save(fig, base)
 
 
-def _heatmap_rows(ax: plt.Axes, schools: list[str], named: bool) -> None:
+def _heatmap_rows(ax: Axes, schools: list[str], named: bool) -> None:
     if named:
         ax.set_yticks(np.arange(len(schools)) + 0.5)
         ax.set_yticklabels([short_name(s, 40) for s in schools], fontsize=8)
@@ -280,9 +309,7 @@ def _thin_rows(ranks: np.ndarray) -> np.ndarray:
     return ranks[::every] if every > 1 else ranks
 
 
-def _cell_labels(
-    ax: plt.Axes, ranks: np.ndarray, labels: Sequence[str], colours: list[str]
-) -> None:
+def _cell_labels(ax: Axes, ranks: np.ndarray, labels: Sequence[str], colours: list[str]) -> None:
     """Level labels inside the cells, when short and few enough to be read."""
     if ranks.size > 1500 or max(len(lbl) for lbl in labels) > 3:
         return
@@ -314,7 +341,8 @@ def medians_by_round_chart(
     n = len(aspects.codes)
     y = np.arange(n)
     shades = [
-        to_hex(c) for c in matplotlib.colormaps["Purples"](np.linspace(0.35, 0.95, len(rounds)))
+        _colors.to_hex(c)
+        for c in matplotlib.colormaps["Purples"](np.linspace(0.35, 0.95, len(rounds)))
     ]
     with plt.rc_context(_rc()):
         fig, ax = plt.subplots(figsize=(10, 2 + row_inches(_labels(aspects)) * n))
@@ -345,7 +373,7 @@ def medians_by_round_chart(
         return _save(fig, base)
 
 
-def _level_axis(ax: plt.Axes, aspects: Aspects, y: np.ndarray) -> None:
+def _level_axis(ax: Axes, aspects: Aspects, y: np.ndarray) -> None:
     """Aspects down the side, the framework's levels along the bottom."""
     levels = aspects.level_labels
     ax.set_yticks(y)
@@ -396,7 +424,7 @@ def slope_chart(
         return _save(fig, base)
 
 
-def _slope_line(ax: plt.Axes, x: np.ndarray, row: np.ndarray, alpha: float) -> tuple:
+def _slope_line(ax: Axes, x: np.ndarray, row: np.ndarray, alpha: float) -> tuple:
     """One school's line; returns where its label goes: (x, y, colour), or None."""
     seen = ~np.isnan(row)
     if not seen.any():
@@ -413,7 +441,7 @@ def _slope_line(ax: plt.Axes, x: np.ndarray, row: np.ndarray, alpha: float) -> t
     return (x[seen][-1], last, colour)
 
 
-def _end_labels(ax: plt.Axes, schools: list[str], ends: list, n_levels: int) -> None:
+def _end_labels(ax: Axes, schools: list[str], ends: list, n_levels: int) -> None:
     """Names beside the line ends, nudged apart so that none overlaps another."""
     placed = sorted((e[0], e[1], e[2], name) for name, e in zip(schools, ends, strict=True) if e)
     gap = (n_levels - 0.6) / 45  # a line of 7-point text, with room, on a 7-inch axis
@@ -445,13 +473,13 @@ def _start(group: list[float], gap: float) -> float:
     return sum(group) / len(group) - (len(group) - 1) * gap / 2
 
 
-def _slope_handles() -> list[Line2D]:
+def _slope_handles() -> list:
     lines = [
-        Line2D([], [], color=MOVE_COLOURS[k], marker="o", markersize=4, label=label)
+        _lines.Line2D([], [], color=MOVE_COLOURS[k], marker="o", markersize=4, label=label)
         for k, label in (("up", "moved up"), ("down", "moved down"), ("same", "no change"))
     ]
     lines.append(
-        Line2D(
+        _lines.Line2D(
             [],
             [],
             linestyle="",
@@ -686,8 +714,8 @@ def profile_chart(p: Profile, formats: Sequence[str] = ("png",)) -> list[Path]:
     return out
 
 
-def _school_handle() -> Line2D:
-    return Line2D(
+def _school_handle() -> object:
+    return _lines.Line2D(
         [],
         [],
         marker="o",
