@@ -166,3 +166,12 @@ def test_profiles_are_drawn_in_worker_processes(tmp_path):
 def test_aspect_labels_wrap_to_three_lines_at_most():
     label = charts.aspect_label("1b-9", "Monitoring and evaluating the use of technology " * 3)
     assert label.startswith("1b-9  Monitoring") and label.count("\n") == 2
+
+
+def test_schools_of_a_cohort_with_an_unanswered_aspect_share_one_background(tmp_path):
+    nan = math.nan
+    first = charts.Profile("A", "p", aspects(), [1.0, nan, 2.0], [2.0, nan, 3.0], [1.0, nan, 2.0],
+                           [3.0, nan, 4.0], str(tmp_path / "a"))  # fmt: skip
+    second = charts.Profile(**{**first.__dict__, "medians": [2.0, nan, 3.0], "school": "B"})
+    assert first.cohort_key() == second.cohort_key()
+    assert hash(first.cohort_key()) == hash(second.cohort_key())

@@ -518,10 +518,13 @@ class Profile:
             tuple(a.titles),
             tuple(a.level_labels),
             a.heading,
-            tuple(self.medians),
-            tuple(self.q1),
-            tuple(self.q3),
+            *(_comparable(values) for values in (self.medians, self.q1, self.q3)),
         )
+
+
+def _comparable(values: Sequence[float]) -> tuple:
+    """Values as a key: NaN (an aspect nobody answered) is equal to itself here."""
+    return tuple("nan" if isinstance(v, float) and math.isnan(v) else v for v in values)
 
 
 def school_title(school: str, width: int = 84, lines: int = 2) -> list[str]:
