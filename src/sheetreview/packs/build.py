@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import textwrap
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -35,18 +34,18 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from matplotlib.textpath import TextPath  # noqa: E402
 
-from sheetreview.feedback.letters import prune_stale, safe_stem, write_atomic  # noqa: E402
+from sheetreview.core.fs import prune_stale, safe_name, write_atomic  # noqa: E402
+from sheetreview.core.out import FILES, read_table  # noqa: E402
+from sheetreview.core.parallel import Progress, cpu_count  # noqa: E402
 from sheetreview.framework import Framework  # noqa: E402
 from sheetreview.report import benchmarks as bm  # noqa: E402
-from sheetreview.report.build import load_frameworks, load_responses, read_text_csv  # noqa: E402
+from sheetreview.report.build import load_frameworks, load_responses  # noqa: E402
 from sheetreview.report.charts import (  # noqa: E402
     aspect_label,
     level_colours,
     level_legend_labels,
     plain,
 )
-
-Progress = Callable[[int, int], None] | None
 
 MIN_COHORT = 5  # fewer schools than this: no median, quartiles or percentile in any pack
 NEXT_STEPS_LIMIT = 8  # aspects given "what the next level asks" in full, weakest first
@@ -136,13 +135,13 @@ def _stats_by_code(stats: pd.DataFrame) -> dict[str, tuple]:
 
 
 def pack_name(urn: str, name: str, framework: str, round_label: str) -> str:
-    who = f"{safe_stem(urn, 20)}-{safe_stem(name)}" if urn else f"no-urn-{safe_stem(name)}"
-    return f"{who}-{safe_stem(framework, 40)}-{safe_stem(round_label or 'no-round', 40)}.pdf"
+    who = f"{safe_name(urn, 20)}-{safe_name(name)}" if urn else f"no-urn-{safe_name(name)}"
+    return f"{who}-{safe_name(framework, 40)}-{safe_name(round_label or 'no-round', 40)}.pdf"
 
 
 def plan_packs(out_dir: Path, dest_dir: Path) -> tuple[list[Pack], dict[str, Framework], list]:
     """One Pack per school, framework and round, from the OUT that ingest wrote."""
-    responses = load_responses(out_dir, read_text_csv(out_dir / "files.csv"))
+    responses = load_responses(out_dir, read_table(out_dir, FILES, missing_ok=True))
     frameworks = load_frameworks(out_dir, responses)
     stats = bm.aspect_stats(responses, frameworks)
     overall = bm.school_overall(responses, frameworks)
@@ -789,12 +788,6 @@ def _draw_chunk(packs: list[Pack]) -> int:
     return len(packs)
 
 
-def _cpu_count() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def write_packs(
     out_dir: Path, dest_dir: Path, *, jobs: int | None = None, progress: Progress = None
 ) -> PacksSummary:
@@ -803,7 +796,7 @@ def write_packs(
     packs, frameworks, cohorts = plan_packs(out_dir, dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
     summary = PacksSummary(dest_dir, cohorts=cohorts)
-    workers = max(1, min(jobs or _cpu_count(), len(packs)))
+    workers = max(1, min(jobs or cpu_count(), len(packs)))
     if workers == 1:
         for done, pack in enumerate(packs, 1):
             draw_pack(pack, frameworks[pack.framework])

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import gc
 import math
-import multiprocessing
-import os
 import textwrap
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -23,13 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap, to_hex, to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap, to_hex, to_rgb  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+from sheetreview.core.parallel import Progress, cpu_count, mp_context
 
 DPI = 300
 MAX_HEATMAP_ROWS = 1000
@@ -44,8 +43,6 @@ _BREWER = {  # ColorBrewer RdYlBu, least developed first
     7: ["#d73027", "#fc8d59", "#fee090", "#ffffbf", "#e0f3f8", "#91bfdb", "#4575b4"],
 }
 _RC = {"svg.fonttype": "none", "font.size": 9, "axes.titlesize": 11, "axes.titleweight": "bold"}
-
-Progress = Callable[[int, int], None] | None
 
 
 def level_colours(n: int) -> list[str]:
@@ -110,14 +107,13 @@ def _labels(aspects: Aspects, width: int = 44) -> list[str]:
     return [aspect_label(c, t, width) for c, t in zip(aspects.codes, aspects.titles, strict=True)]
 
 
-def _save(fig: plt.Figure, base: Path) -> list[Path]:
+def _save(fig: Figure, base: Path) -> list[Path]:
     base.parent.mkdir(parents=True, exist_ok=True)
     paths = [base.with_suffix(".png"), base.with_suffix(".svg")]
     try:
         fig.savefig(paths[0], dpi=DPI, bbox_inches="tight", metadata={"Software": None})
         fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
     finally:
-        plt.close(fig)
         # A closed figure sits in reference cycles with its 40 MB print-resolution buffer until
         # the cyclic collector runs: without this a worker grows by that much per chart.
         gc.collect()
@@ -136,8 +132,9 @@ def distribution_chart(aspects: Aspects, counts: np.ndarray, base: Path) -> list
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(100 * counts, totals, out=np.zeros(counts.shape), where=totals > 0)
     labels = [aspect_label(c, t) for c, t in zip(aspects.codes, aspects.titles, strict=True)]
-    with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(11, 1.6 + row_inches(labels) * len(labels)))
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(11, 1.6 + row_inches(labels) * len(labels)))
+        ax = fig.subplots()
         _stacked_bars(ax, shares, colours)
         ax.set_yticks(range(len(aspects.codes)))
         ax.set_yticklabels(labels)
@@ -161,7 +158,7 @@ def distribution_chart(aspects: Aspects, counts: np.ndarray, base: Path) -> list
         return _save(fig, base)
 
 
-def _stacked_bars(ax: plt.Axes, shares: np.ndarray, colours: list[str]) -> None:
+def _stacked_bars(ax: Axes, shares: np.ndarray, colours: list[str]) -> None:
     left = np.zeros(shares.shape[0])
     y = np.arange(shares.shape[0])
     for level, colour in enumerate(colours):
@@ -183,7 +180,7 @@ def _stacked_bars(ax: plt.Axes, shares: np.ndarray, colours: list[str]) -> None:
         left = left + width
 
 
-def _n_labels(ax: plt.Axes, totals: np.ndarray) -> None:
+def _n_labels(ax: Axes, totals: np.ndarray) -> None:
     for yi, n in enumerate(totals):
         ax.text(101, yi, f"n={int(n)}", va="center", fontsize=7.5, color="#404040")
 
@@ -205,8 +202,9 @@ def heatmap_chart(
     named = rows <= 80
     height = 2.2 + 0.22 * rows if named else min(2.2 + 0.02 * rows, 12)
     shown = _thin_rows(ranks)
-    with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(min(3.5 + 0.34 * cols, 16), max(height, 4)))
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(min(3.5 + 0.34 * cols, 16), max(height, 4)))
+        ax = fig.subplots()
         # A mesh of cells, not an image: matplotlib resamples an image in float64 at print
         # resolution (600 MB for a large cohort); big meshes are rasterised in the SVG.
         ax.pcolormesh(
@@ -243,7 +241,7 @@ def heatmap_chart(
         return _save(fig, base)
 
 
-def _heatmap_rows(ax: plt.Axes, schools: list[str], named: bool) -> None:
+def _heatmap_rows(ax: Axes, schools: list[str], named: bool) -> None:
     if named:
         ax.set_yticks(np.arange(len(schools)) + 0.5)
         ax.set_yticklabels(
@@ -266,9 +264,7 @@ def _thin_rows(ranks: np.ndarray) -> np.ndarray:
     return ranks[::every] if every > 1 else ranks
 
 
-def _cell_labels(
-    ax: plt.Axes, ranks: np.ndarray, labels: Sequence[str], colours: list[str]
-) -> None:
+def _cell_labels(ax: Axes, ranks: np.ndarray, labels: Sequence[str], colours: list[str]) -> None:
     """Level labels inside the cells, when short and few enough to be read."""
     if ranks.size > 1500 or max(len(lbl) for lbl in labels) > 3:
         return
@@ -302,8 +298,9 @@ def medians_by_round_chart(
     shades = [
         to_hex(c) for c in matplotlib.colormaps["Purples"](np.linspace(0.35, 0.95, len(rounds)))
     ]
-    with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(10, 2 + row_inches(_labels(aspects)) * n))
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(10, 2 + row_inches(_labels(aspects)) * n))
+        ax = fig.subplots()
         for i in range(n):
             ax.plot(medians[i], [y[i]] * len(rounds), color="#bdbdbd", linewidth=1.5, zorder=1)
         ax.plot([], [], color="#bdbdbd", linewidth=1.5, label="change (one dot: no change)")
@@ -331,7 +328,7 @@ def medians_by_round_chart(
         return _save(fig, base)
 
 
-def _level_axis(ax: plt.Axes, aspects: Aspects, y: np.ndarray) -> None:
+def _level_axis(ax: Axes, aspects: Aspects, y: np.ndarray) -> None:
     """Aspects down the side, the framework's levels along the bottom."""
     levels = aspects.level_labels
     ax.set_yticks(y)
@@ -354,8 +351,9 @@ def slope_chart(
     """
     x = np.arange(len(rounds))
     labelled = len(schools) <= 30
-    with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(8 if labelled else 6.5, 7))
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(8 if labelled else 6.5, 7))
+        ax = fig.subplots()
         alpha = 1.0 if len(schools) <= 50 else max(0.08, 50 / len(schools))
         ends = [_slope_line(ax, x, row, alpha) for row in means]
         if labelled:
@@ -382,7 +380,7 @@ def slope_chart(
         return _save(fig, base)
 
 
-def _slope_line(ax: plt.Axes, x: np.ndarray, row: np.ndarray, alpha: float) -> tuple:
+def _slope_line(ax: Axes, x: np.ndarray, row: np.ndarray, alpha: float) -> tuple:
     """One school's line; returns where its label goes: (x, y, colour), or None."""
     seen = ~np.isnan(row)
     if not seen.any():
@@ -399,7 +397,7 @@ def _slope_line(ax: plt.Axes, x: np.ndarray, row: np.ndarray, alpha: float) -> t
     return (x[seen][-1], last, colour)
 
 
-def _end_labels(ax: plt.Axes, schools: list[str], ends: list, n_levels: int) -> None:
+def _end_labels(ax: Axes, schools: list[str], ends: list, n_levels: int) -> None:
     """Names beside the line ends, nudged apart so that none overlaps another."""
     placed = sorted((e[0], e[1], e[2], name) for name, e in zip(schools, ends, strict=True) if e)
     gap = (n_levels - 0.6) / 45  # a line of 7-point text, with room, on a 7-inch axis
@@ -473,8 +471,9 @@ def profile_chart(p: Profile) -> list[Path]:
     levels = p.aspects.level_labels
     colours = level_colours(len(levels))
     y = np.arange(n)
-    with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(9, 2 + row_inches(_labels(p.aspects)) * n))
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(9, 2 + row_inches(_labels(p.aspects)) * n))
+        ax = fig.subplots()
         ax.barh(
             y,
             np.subtract(p.q3, p.q1),
@@ -528,7 +527,7 @@ def _school_handle() -> Line2D:
     )
 
 
-def _school_dots(ax: plt.Axes, ranks: list[float], y: np.ndarray, colours: list[str]) -> None:
+def _school_dots(ax: Axes, ranks: list[float], y: np.ndarray, colours: list[str]) -> None:
     values = np.array(ranks, dtype=float)
     answered = ~np.isnan(values)
     dot_colours = [colours[int(v) - 1] for v in values[answered]]
@@ -572,7 +571,7 @@ class Drawer:
         self.workers = max(1, jobs or cpu_count())
         # Fresh workers, not forks: a fork of a parent holding 10,000 returns' responses would
         # copy those pages as soon as its garbage collector touched them, once per worker.
-        context = multiprocessing.get_context("forkserver")
+        context = mp_context()
         self.pool = (
             ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
             if self.workers > 1
@@ -602,10 +601,3 @@ def wait_all(futures: list[Future], total: int, progress: Progress = None) -> in
         if progress:
             progress(done, total)
     return done
-
-
-def cpu_count() -> int:
-    """CPUs this process may use (a container's limit, not the host's)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
