@@ -26,7 +26,8 @@ from sheetreview.report.summary import MAX_EVIDENCE_ROWS, evidence_fits, write_s
 
 ACCEPTED = out.READ_STATUSES
 FILES_COLUMNS = ("file", "sha256", "bytes", "status", "framework", "school_urn", "school_name")
-PROBLEMS_COLUMNS = out.PROBLEMS_COLUMNS
+# What the officer reads in summary.xlsx; the columns after them are the message's parts.
+PROBLEMS_COLUMNS = ("file", "sheet", "cell", "code", "severity", "message")
 
 
 @dataclass
