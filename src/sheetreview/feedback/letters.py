@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_cell_to_rowcol
 
 from sheetreview.core import xlsx
 from sheetreview.core.fs import prune_stale, safe_name, write_atomic
-from sheetreview.core.out import read_table
+from sheetreview.core.out import Status, read_table
 from sheetreview.core.parallel import Progress
 from sheetreview.errors import SheetreviewError
 from sheetreview.problems import ERROR, SCHOOL
@@ -30,7 +31,7 @@ from sheetreview.problems import ERROR, SCHOOL
 MANIFEST = ".sheetreview-feedback"  # what the last run wrote here (see prune_stale)
 
 # Statuses a school hears about. Superseded files were replaced by the school's own later return.
-_LETTER_STATUSES = ("accepted_with_problems", "rejected")
+_LETTER_STATUSES = (Status.ACCEPTED_WITH_PROBLEMS, Status.REJECTED)
 
 # What a school is told about a rejected file when problems.csv holds nothing for it.
 _GENERAL_TODO = "Please correct this in your workbook and send it again."
@@ -101,13 +102,8 @@ def _item(row: dict[str, str], rejected: bool) -> Item:
 
 
 def _cell_key(cell: str) -> tuple[int, int]:
-    m = re.match(r"([A-Z]+)([0-9]+)", cell or "")
-    if not m:
-        return (0, 0)
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return (int(m.group(2)), col)
+    m = re.match(r"[A-Z]+[0-9]+", cell or "")
+    return xl_cell_to_rowcol(m.group(0)) if m else (-1, -1)
 
 
 def _item_order(item: Item) -> tuple:

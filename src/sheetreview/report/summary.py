@@ -29,7 +29,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from sheetreview import __version__
-from sheetreview.core import fs, xlsx
+from sheetreview.core import fs, out, xlsx
 from sheetreview.framework import Framework
 from sheetreview.report import benchmarks as bm
 from sheetreview.report.charts import BLANK_COLOUR, level_colours, text_colour
@@ -310,7 +310,7 @@ def write_overview(ctx: Context, ws: Worksheet) -> None:
 def _overview_files(ctx: Context, sh: Sheet) -> None:
     sh.line(["Returns received"], ctx.st.heading, fit=False)
     counts = ctx.files["status"].value_counts() if "status" in ctx.files else pd.Series(dtype=int)
-    for status in ("accepted", "accepted_with_problems", "rejected", "superseded", "skipped"):
+    for status in out.Status:
         sh.line(["", status.replace("_", " "), int(counts.get(status, 0))])
     sh.line(["", "files in all", int(counts.sum())], ctx.st.bold)
     sh.line(
