@@ -1,5 +1,5 @@
 """`ingest` over ../shared/corpus/foreign: 135 files from other producers (damaged, encrypted,
-made to exhaust memory). SPEC: every file accounted for, none accepted, no crash, within a
+made to exhaust memory). Target: every file accounted for, none accepted, no crash, within a
 minute and 1 GB.
 
 Runs the real command in a child process (cold, then again with its ledger) and reports wall

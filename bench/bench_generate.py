@@ -1,4 +1,4 @@
-"""Benchmark: 1,000 personalised edtech-srf workbooks (SPEC target: under 30 s on 2 cores).
+"""Benchmark: 1,000 personalised edtech-srf workbooks (target: under 30 s on 2 cores).
 
 Run: .venv/bin/python bench/bench_generate.py [N]
 Prints the time, the rate, and the machine's core count; writes into a temporary folder.

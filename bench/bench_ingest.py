@@ -1,7 +1,7 @@
 """How fast `ingest` reads typical returns, beside the cost of merely unzipping them and beside
-pandas + openpyxl, all in one run (SPEC "Performance").
+pandas + openpyxl, all in one run.
 
-Typical return (SPEC): the project's own edtech-srf workbook generated for a school with
+Typical return: the project's own edtech-srf workbook generated for a school with
 write_workbook(filled=...), every level chosen, evidence and next steps of about 300 characters
 each. The returns are made once into a cache folder and reused by later runs.
 

@@ -1,4 +1,4 @@
-"""10,000 typical returns ingested and reported (no per-school charts): the SPEC's 30 s / 1 GB.
+"""10,000 typical returns ingested and reported (no per-school charts): the 30 s / 1 GB target.
 
 Runs the real command, `sheetreview run DIR -o OUT --no-school-charts`, on the returns that
 bench_ingest.py makes (cached in outputs/bench-cache), and samples the memory of the whole process

@@ -2,7 +2,7 @@
 
 Synthesises an ingest OUT folder (responses.csv, files.csv, problems.csv, frameworks/) holding
 10,000 edtech-srf returns (21 aspects, every level chosen but a few, evidence and next steps of
-about 300 characters each, as in the SPEC's typical return), then times:
+about 300 characters each, as in the typical return the targets are set for), then times:
 
 1. build_report without the per-school charts (target: under 10 s);
 2. build_report on 200 schools with the per-school charts, drawn in parallel processes

@@ -8,7 +8,6 @@ list validation whose source is a range on a hidden sheet, sheet protection, unl
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import zipfile
@@ -20,7 +19,7 @@ import xlsxwriter
 from click.testing import CliRunner
 
 from sheetreview.cli import cli
-from sheetreview.core.out import PROBLEMS_COLUMNS
+from sheetreview.core.out import PROBLEMS_COLUMNS, write_rows
 from sheetreview.errors import SheetreviewError
 from sheetreview.feedback.letters import write_feedback
 from sheetreview.problems import OFFICER, SCHOOL, Code, Entry, problem
@@ -33,10 +32,8 @@ CHOICES = "Level 5, Level 4, Level 3, Level 2 or Level 1"
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
+    """As ingest writes OUT's CSVs: text a spreadsheet would run is guarded."""
+    write_rows(path, header, rows)
 
 
 def file_row(

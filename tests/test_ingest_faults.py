@@ -91,3 +91,16 @@ def test_cli_prints_the_traceback_of_a_fault_only_with_debug(
     assert "Fault of sheetreview while reading birch.xlsx" in debug.output
     assert "Traceback (most recent call last)" in debug.output
     assert "KeyError: 'a key our own code forgot'" in debug.output
+
+
+def test_fault_while_writing_up_a_read_return_is_a_fault_of_that_file_too(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def render_with_a_bug(judged, level_count, date):  # type: ignore[no-untyped-def]
+        raise ValueError("a bug after judging")
+
+    monkeypatch.setattr(ingest_module, "_render_lines", render_with_a_bug)
+    out = tmp_path / "out"
+    summary = ingest(folder, out, jobs=1)
+    assert summary.rejected == 2 and len(summary.faults) == 2
+    assert "ValueError: a bug after judging" in (out / "errors.log").read_text("utf-8")

@@ -7,7 +7,6 @@ so a handful of examples cover dozens of saved files in well under a minute.
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from conftest import libreoffice_many
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sheetreview.core.out import read_table
 from sheetreview.framework import builtin, builtin_ids
 from sheetreview.read.ingest import ingest
 from sheetreview.read.judgements import clean_text
@@ -65,10 +65,10 @@ def expected(fid: str, filled: dict[str, Filled]) -> list[tuple[str, ...]]:
 def read_back(folder: Path, out: Path) -> dict[str, list[tuple[str, ...]]]:
     ingest(folder, out, jobs=2)
     found: dict[str, list[tuple[str, ...]]] = {}
-    with open(out / "responses.csv", newline="", encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            row = (r["aspect_code"], r["level"], r["level_rank"], r["evidence"], r["next_steps"])
-            found.setdefault(Path(r["source_file"]).stem, []).append(row)
+    # read_table restores text the CSV guards against formula injection ("=x" is written "'=x")
+    for r in read_table(out, "responses.csv").to_dict("records"):
+        row = (r["aspect_code"], r["level"], r["level_rank"], r["evidence"], r["next_steps"])
+        found.setdefault(Path(r["source_file"]).stem, []).append(row)
     return found
 
 

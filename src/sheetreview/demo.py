@@ -6,19 +6,17 @@ wheel as well as from a checkout.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from sheetreview.core.parallel import Progress
 from sheetreview.feedback.letters import write_feedback
 from sheetreview.framework import all_builtin, builtin
 from sheetreview.generate import generate_workbooks
 from sheetreview.packs.build import write_packs
 from sheetreview.read.ingest import ingest
 from sheetreview.report.build import build_report
-
-Progress = Callable[[int, int], None] | None
 
 
 @dataclass

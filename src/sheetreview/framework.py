@@ -145,7 +145,7 @@ class Framework:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The whole definition in the shape `frameworks show --json` promises (SPEC)."""
+        """The whole definition in the shape `frameworks show --json` promises."""
         return {
             "id": self.id,
             "title": self.title,

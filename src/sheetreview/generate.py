@@ -7,24 +7,20 @@ are safe on every system a school or an LA uses, and the work is spread over the
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
-import os
-import re
-import unicodedata
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from sheetreview.errors import OutputError, SheetreviewError
+from sheetreview.core.fs import make_dir, safe_name, unique_names
+from sheetreview.core.out import RESPONSES, read_table, round_key
+from sheetreview.core.parallel import Progress, cpu_count, mp_context
+from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework
 from sheetreview.schools import School, SchoolList, read_schools
 from sheetreview.workbook import Filled, write_workbook
 
-Progress = Callable[[int, int], None]
 # Windows refuses these names whatever the extension.
-_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
 MAX_URN_CHARS = 20
 MAX_NAME_CHARS = 60
 # Below this, starting worker processes costs more than it saves.
@@ -70,41 +66,24 @@ def generate_workbooks(
 
 
 def _make_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"{out_dir}: is a file; give a folder to write the workbooks into")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out_dir}: cannot create this folder ({exc.strerror or exc})") from None
+    make_dir(out_dir)
 
 
 # --- file names -------------------------------------------------------------------------------
 
 
 def safe_stem(text: str, limit: int = MAX_NAME_CHARS) -> str:
-    """Lower-case ASCII letters, digits and hyphens: valid on Windows, macOS and Linux alike."""
-    text = re.sub(r"['\u2019]", "", text)  # "St Anne's" -> "st-annes", not "st-anne-s"
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    slug = slug[:limit].strip("-")
-    if slug in _RESERVED:
-        slug = f"{slug}-file"
-    return slug
+    """Lower-case ASCII letters, digits and hyphens: "St Anne's" -> "st-annes"."""
+    return safe_name(text, limit, lower=True, keep="", fallback="")
 
 
 def workbook_names(schools: list[School]) -> list[str]:
     """`<urn>-<name>.xlsx` per school, unique even on case-insensitive file systems."""
-    used: set[str] = set()
-    names = []
+    stems = []
     for school in schools:
         parts = (safe_stem(school.urn, MAX_URN_CHARS), safe_stem(school.name))
-        stem = "-".join(p for p in parts if p) or "school"
-        candidate, n = stem, 2
-        while candidate in used:
-            candidate, n = f"{stem}-{n}", n + 1
-        used.add(candidate)
-        names.append(f"{candidate}.xlsx")
-    return names
+        stems.append("-".join(p for p in parts if p) or "school")
+    return unique_names(stems, ".xlsx")
 
 
 # --- writing, in parallel when there are many ------------------------------------------------
@@ -138,7 +117,7 @@ def _run(
 ) -> list[Path]:
     created = dt.datetime.now().replace(microsecond=0)
     total = len(jobs)
-    workers = min(os.cpu_count() or 1, math.ceil(total / CHUNK))
+    workers = min(cpu_count(), math.ceil(total / CHUNK))
     if total < PARALLEL_FROM or workers < 2:
         paths = []
         for i, job in enumerate(jobs, start=1):
@@ -148,7 +127,7 @@ def _run(
         return paths
     chunks = [jobs[i : i + CHUNK] for i in range(0, total, CHUNK)]
     done = 0
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp_context()) as pool:
         futures = {pool.submit(_write_chunk, fw, c, round_label, created): c for c in chunks}
         for future in as_completed(futures):
             future.result()  # re-raises a worker's error here
@@ -158,7 +137,7 @@ def _run(
     return [job.path for job in jobs]
 
 
-# --- previous round (issue 8) -----------------------------------------------------------------
+# --- previous round -------------------------------------------------------------------------
 
 
 def read_previous(
@@ -168,7 +147,8 @@ def read_previous(
 
     Rows of the round being generated are ignored (re-running a round must not show its own
     answers as "previous"). Where OUT holds several earlier rounds for a school, the latest round
-    label in natural order (2025-2 before 2025-10) is shown.
+    label in round order (2025-2 before 2025-10, spring before autumn) is shown, the same order
+    `report` uses.
     """
     rows = _responses(previous_out)
     latest: dict[str, str] = {}
@@ -180,7 +160,7 @@ def read_previous(
         if not urn:
             continue
         mine.append((urn, row))
-        if urn not in latest or _natural(row["round"]) > _natural(latest[urn]):
+        if urn not in latest or round_key(row["round"]) > round_key(latest[urn]):
             latest[urn] = row["round"]
     out: dict[str, dict[str, Filled]] = {}
     for urn, row in mine:
@@ -191,26 +171,11 @@ def read_previous(
     return out
 
 
-def _natural(label: str) -> list[tuple[int, int | str]]:
-    return [(0, int(p)) if p.isdigit() else (1, p.casefold()) for p in re.split(r"(\d+)", label)]
-
-
 def _responses(previous_out: Path) -> list[dict[str, str]]:
-    path = previous_out / "responses.csv"
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in PREVIOUS_COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise SheetreviewError(
-                    f"{path}: has no column {', '.join(missing)}; "
-                    "give the OUT folder of an earlier 'sheetreview ingest'"
-                )
-            return [{k: v or "" for k, v in row.items() if k is not None} for row in reader]
-    except FileNotFoundError:
+    if not (Path(previous_out) / RESPONSES).is_file():
         raise SheetreviewError(
             f"{previous_out}: has no responses.csv; give the OUT folder of an earlier "
             "'sheetreview ingest'"
-        ) from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise SheetreviewError(f"{path}: cannot be read ({exc})") from None
+        )
+    table = read_table(previous_out, RESPONSES, PREVIOUS_COLUMNS)
+    return table.to_dict("records")

@@ -1,4 +1,4 @@
-"""The problem catalogue and the report that collects problems.
+"""The problem catalogue: every code with its words, and the problem record.
 
 Every problem found in an input file is a record (code, file, sheet, cell, severity, the values it
 is about), not an exception: one bad cell must not hide the other 399 returns. Each code carries
@@ -9,8 +9,7 @@ sentence can never break the letters, and a school is never told "ask the school
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from string import Formatter
@@ -487,28 +486,3 @@ def problem(code: str, file: str, sheet: str = "", cell: str = "", **values: obj
     if missing:
         raise TypeError(f"problem {code!r} needs {', '.join(sorted(missing))}")
     return Problem(file, sheet, cell, code, {k: str(v) for k, v in values.items()})
-
-
-@dataclass
-class Report:
-    """Problems of a run, in the order found; the CSV writer and the CLI both read it."""
-
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, item: Problem) -> None:
-        self.problems.append(item)
-
-    def extend(self, items: Iterable[Problem]) -> None:
-        self.problems.extend(items)
-
-    def __iter__(self) -> Iterator[Problem]:
-        return iter(self.problems)
-
-    def __len__(self) -> int:
-        return len(self.problems)
-
-    def counts(self) -> Counter[str]:
-        return Counter(p.severity for p in self.problems)
-
-    def for_file(self, file: str) -> list[Problem]:
-        return [p for p in self.problems if p.file == file]

@@ -12,9 +12,6 @@ the other.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import os
-import uuid
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,7 +22,8 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from sheetreview import __version__, layout
-from sheetreview.errors import SheetreviewError
+from sheetreview.core import fs, xlsx
+from sheetreview.errors import OutputError, SheetreviewError
 from sheetreview.framework import Aspect, Framework
 from sheetreview.schools import School
 
@@ -99,28 +97,21 @@ def write_workbook(
         dict(previous) if previous is not None else None, completed_by, participants,
         created or dt.datetime.now().replace(microsecond=0),
     )  # fmt: skip
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WorkbookError(
-            f"{path.parent}: cannot create this folder ({exc.strerror or exc})"
-        ) from None
-    # A temporary name in the same folder, so os.replace is atomic; xlsxwriter creates the file
-    # itself, with the usual permissions (mkstemp's would be owner-only).
-    tmp = str(path.parent / f".~sheetreview-{os.getpid()}-{uuid.uuid4().hex[:12]}.tmp")
-    try:
+
+    def build(tmp: Path) -> None:
         with warnings.catch_warnings():
             # xlsxwriter reports many limits (long strings, bad ranges) only as warnings.
             warnings.simplefilter("error")
-            _build(spec, tmp)
-        os.replace(tmp, path)
+            _build(spec, str(tmp))
+
+    try:
+        fs.write_atomic(path, build)
     except Warning as exc:
         raise WorkbookError(f"{path}: could not be written: {exc}") from None
+    except OutputError as exc:
+        raise WorkbookError(str(exc)) from None
     except OSError as exc:
         raise WorkbookError(f"{path}: could not be written ({exc.strerror or exc})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 
@@ -273,12 +264,13 @@ def _formula(sheet: Any, row: int, col: int, formula: str, cell_format: Any, val
 
 def _row_height(texts_and_widths: list[tuple[str, float]], minimum: float = 15.0) -> float:
     """Estimate the height a row needs for its wrapped texts; Excel does not do it for us."""
-    lines = 1
-    for text, width in texts_and_widths:
-        per_line = max(1, int(width * CHARS_PER_WIDTH))
-        count = sum(max(1, math.ceil(len(line) / per_line)) for line in text.split("\n"))
-        lines = max(lines, count)
-    return min(MAX_ROW_HEIGHT, max(minimum, lines * LINE_HEIGHT + 4))
+    return xlsx.row_height(
+        texts_and_widths,
+        line_points=LINE_HEIGHT,
+        chars_per_width=CHARS_PER_WIDTH,
+        minimum=minimum,
+        padding=4,
+    )
 
 
 # --- Lists and Identity (hidden) --------------------------------------------------------------

@@ -13,7 +13,7 @@ import sys
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from sheetreview.errors import OutputError
 
@@ -32,6 +32,14 @@ def temp_path(path: Path) -> Path:
     """A unique name beside `path` that keeps its suffix (matplotlib picks the format by it)."""
     stem = path.name[:60]
     return path.with_name(f".{stem}{TEMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:10]}{path.suffix}")
+
+
+def temp_dir(beside: Path) -> Path:
+    """A new empty folder beside `beside`, to fill and then swap in; it gets the permissions the
+    umask gives any new folder (mkdtemp's are owner-only)."""
+    path = temp_path(Path(beside))
+    path.mkdir(mode=0o777)
+    return path
 
 
 def is_temp(path: Path) -> bool:
@@ -113,21 +121,25 @@ def umask() -> int:
     return mask
 
 
-def safe_name(text: str, limit: int = 60, *, lower: bool = False, fallback: str = "file") -> str:
-    """A file-name part valid on Windows, macOS and Linux: ASCII letters, digits, '-', '.', '_'.
+def safe_name(
+    text: str, limit: int = 60, *, lower: bool = False, keep: str = "._", fallback: str = "file"
+) -> str:
+    """A file-name part valid on Windows, macOS and Linux: ASCII letters, digits, '-' and `keep`.
 
     Names come from returns and school lists, so nothing in them is trusted: accents are folded
     ("Zoë" -> "Zoe"), apostrophes dropped ("St Anne's" -> "St-Annes"), everything else becomes
-    '-', and Windows' reserved device names get a suffix.
+    '-', and Windows' reserved device names (CON, NUL.txt, ...) get a suffix.
     """
     text = re.sub(r"['\u2019]", "", str(text))
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     if lower:
         plain = plain.lower()
-    plain = re.sub(r"[^A-Za-z0-9._]+", "-", plain).strip("-._")
-    plain = plain[:limit].rstrip("-._")
-    if plain.split(".")[0].casefold() in WINDOWS_RESERVED:
-        plain = f"{plain}-file"
+    strip = "-" + keep
+    plain = re.sub(rf"[^A-Za-z0-9{re.escape(keep)}]+", "-", plain).strip(strip)
+    plain = plain[:limit].rstrip(strip)
+    base, dot, rest = plain.partition(".")
+    if base.casefold() in WINDOWS_RESERVED:
+        plain = f"{base}-file{dot}{rest}"
     return plain or fallback
 
 
@@ -143,3 +155,38 @@ def unique_names(stems: Iterable[str], suffix: str = "") -> list[str]:
         used.add(candidate.casefold())
         names.append(candidate + suffix)
     return names
+
+
+def prune_stale(folder: Path, manifest: str, written: Iterable[Path]) -> int:
+    """Delete what the last run wrote into `folder` and this one did not, then record this run.
+
+    A letter to a school that has since fixed its return, or a pack of a school no longer in the
+    cohort, must not sit beside the current ones waiting to be sent. Only files listed in our own
+    manifest are deleted, and only plain files that really lie inside `folder`: a manifest
+    edited to name `/etc/passwd`, `../x` or a link out of the folder removes nothing.
+    """
+    folder = Path(folder)
+    record = folder / manifest
+    now = sorted({Path(p).relative_to(folder).as_posix() for p in written})
+    try:
+        before = record.read_text(encoding="utf-8").splitlines() if record.is_file() else []
+    except (OSError, UnicodeDecodeError):
+        before = []
+    home = folder.resolve()
+    removed = 0
+    for rel in sorted(set(before) - set(now)):
+        target = folder / rel
+        if not _inside(home, rel, target):
+            continue
+        target.unlink()
+        removed += 1
+    write_text(record, "".join(f"{r}\n" for r in now))
+    return removed
+
+
+def _inside(home: Path, rel: str, target: Path) -> bool:
+    if not rel or Path(rel).is_absolute() or PureWindowsPath(rel).drive or ".." in Path(rel).parts:
+        return False
+    if target.is_symlink() or not target.is_file():
+        return False
+    return target.resolve().parent.is_relative_to(home)

@@ -184,9 +184,14 @@ def guard_table(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def read_table(out_dir: Path, name: str, columns: Sequence[str] = ()) -> pd.DataFrame:
-    """A CSV of OUT as text, exactly as written; a missing file or column is the user's to fix."""
+def read_table(
+    out_dir: Path, name: str, columns: Sequence[str] = (), *, missing_ok: bool = False
+) -> pd.DataFrame:
+    """A CSV of OUT as text, exactly as written: URNs keep their zeros, a school called "NA"
+    stays one, guarded text is restored. A missing file or column is the user's to fix."""
     path = Path(out_dir) / name
+    if missing_ok and not path.exists():
+        return pd.DataFrame(columns=list(columns))
     if not path.is_file():
         raise OutputError(
             f"{path} not found: run 'sheetreview ingest RETURNS_DIR -o {out_dir}' first"

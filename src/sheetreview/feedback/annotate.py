@@ -24,7 +24,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from openpyxl.utils.cell import coordinate_from_string
 
-from sheetreview.feedback.letters import write_atomic
+from sheetreview.core.fs import write_atomic
 from sheetreview.problems import ERROR
 
 ANNOTATABLE = (".xlsx", ".xlsm")

@@ -11,27 +11,27 @@ the summary.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import textwrap
-import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_cell_to_rowcol
 
-from sheetreview.errors import OutputError, SheetreviewError
+from sheetreview.core import xlsx
+from sheetreview.core.fs import prune_stale, safe_name, write_atomic
+from sheetreview.core.out import Status, read_table
+from sheetreview.core.parallel import Progress
+from sheetreview.errors import SheetreviewError
 from sheetreview.problems import ERROR, SCHOOL
 
-Progress = Callable[[int, int], None] | None
 MANIFEST = ".sheetreview-feedback"  # what the last run wrote here (see prune_stale)
 
 # Statuses a school hears about. Superseded files were replaced by the school's own later return.
-_LETTER_STATUSES = ("accepted_with_problems", "rejected")
+_LETTER_STATUSES = (Status.ACCEPTED_WITH_PROBLEMS, Status.REJECTED)
 
 # What a school is told about a rejected file when problems.csv holds nothing for it.
 _GENERAL_TODO = "Please correct this in your workbook and send it again."
@@ -49,73 +49,6 @@ _PROBLEM_COLUMNS = (
 
 
 # --- reading OUT --------------------------------------------------------------------------------
-
-
-def read_out_table(out_dir: Path, name: str, columns: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A CSV of an ingest OUT as text; a missing file or column is the user's to fix (run ingest)."""
-    path = Path(out_dir) / name
-    if not path.is_file():
-        raise OutputError(
-            f"{path} not found: run 'sheetreview ingest RETURNS_DIR -o {out_dir}' first"
-        )
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise OutputError(
-            f"{path} cannot be read ({exc}); run 'sheetreview ingest' again into {out_dir}"
-        ) from None
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise OutputError(
-            f"{path} has no column {', '.join(missing)}: it was not written by this version of sheetreview; run 'sheetreview ingest' again"
-        )
-    return table
-
-
-def safe_stem(text: str, limit: int = 60) -> str:
-    """A file-name part safe on Windows, macOS and Linux: ASCII letters, digits, '-', '.', '_'."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    plain = re.sub(r"[^A-Za-z0-9._]+", "-", plain).strip("-._")
-    return plain[:limit].rstrip("-._") or "school"
-
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, so no half-written file is ever seen."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private; the result is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def prune_stale(folder: Path, manifest: str, written: list[Path]) -> int:
-    """Delete what the last run wrote into `folder` and this one did not, then record this run.
-
-    A letter to a school that has since fixed its return, or a pack of a school no longer in the
-    cohort, must not sit beside the current ones waiting to be sent. Only files listed in our own
-    manifest are ever deleted, so a folder the user shares with other files is safe.
-    """
-    folder = Path(folder)
-    record = folder / manifest
-    now = sorted({p.relative_to(folder).as_posix() for p in written})
-    before = record.read_text(encoding="utf-8").splitlines() if record.is_file() else []
-    removed = 0
-    for rel in sorted(set(before) - set(now)):
-        target = folder / rel
-        if ".." not in Path(rel).parts and target.is_file():
-            target.unlink()
-            removed += 1
-    write_atomic(record, lambda p: p.write_text("".join(f"{r}\n" for r in now), encoding="utf-8"))
-    return removed
 
 
 # --- problems as things to do ---------------------------------------------------------------
@@ -169,13 +102,8 @@ def _item(row: dict[str, str], rejected: bool) -> Item:
 
 
 def _cell_key(cell: str) -> tuple[int, int]:
-    m = re.match(r"([A-Z]+)([0-9]+)", cell or "")
-    if not m:
-        return (0, 0)
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return (int(m.group(2)), col)
+    m = re.match(r"[A-Z]+[0-9]+", cell or "")
+    return xl_cell_to_rowcol(m.group(0)) if m else (-1, -1)
 
 
 def _item_order(item: Item) -> tuple:
@@ -289,18 +217,18 @@ def _letter_key(row: dict[str, str]) -> tuple[str, str, str]:
 
 def _stem(urn: str, name: str, file: str) -> str:
     if urn:
-        return f"{safe_stem(urn, 20)}-{safe_stem(name)}" if name else safe_stem(urn, 20)
+        return f"{safe_name(urn, 20)}-{safe_name(name)}" if name else safe_name(urn, 20)
     if name:
-        return f"no-urn-{safe_stem(name)}"
-    return f"unidentified-{safe_stem(Path(file).stem)}"
+        return f"no-urn-{safe_name(name)}"
+    return f"unidentified-{safe_name(Path(file).stem)}"
 
 
 def collect_letters(out_dir: Path) -> tuple[list[Letter], FeedbackSummary]:
     """Group OUT's problems into one letter per school (or per unidentified file)."""
-    files = read_out_table(
+    files = read_table(
         out_dir, "files.csv", ("file", "status", "framework", "school_urn", "school_name", "reason")
     )
-    problems = read_out_table(out_dir, "problems.csv", _PROBLEM_COLUMNS)
+    problems = read_table(out_dir, "problems.csv", _PROBLEM_COLUMNS)
     rounds = _round_of_files(out_dir)
     by_file: dict[str, list[dict[str, str]]] = {}
     for row in problems.to_dict("records"):
@@ -461,11 +389,6 @@ def _section(title: str, items: list[Item], name_files: bool) -> list[str]:
     return out
 
 
-_WB_OPTIONS = {
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-}
 _COLUMNS = (
     ("#", 8),
     ("File", 26),
@@ -479,14 +402,12 @@ _LINE_POINTS = 15
 
 
 def _lines_needed(text: str, width: float) -> int:
-    """Rows of wrapped text a cell needs: spreadsheet programs do not grow rows xlsxwriter writes."""
-    per_line = max(int(width * 1.1), 1)
-    return sum(max(1, -(-len(part) // per_line)) for part in text.splitlines() or [""])
+    return xlsx.wrapped_lines(text, width, chars_per_width=1.1)
 
 
 def write_letter_xlsx(path: Path, letter: Letter, titles: dict[str, str]) -> None:
     """The same list as the e-mail, as a sortable table; every text from a return is a string."""
-    wb = xlsxwriter.Workbook(str(path), _WB_OPTIONS)
+    wb = xlsxwriter.Workbook(str(path), xlsx.WORKBOOK_OPTIONS)
     try:
         ws = wb.add_worksheet("Feedback")
         fmt = {
@@ -541,10 +462,7 @@ def _write_items(ws, top: int, items: list[Item], fmt: dict) -> None:
 def _page_setup(ws, top: int, count: int) -> None:
     ws.freeze_panes(top + 1, 0)
     ws.autofilter(top, 0, top + max(count, 1), len(_COLUMNS) - 1)
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(top)
+    xlsx.print_a4(ws, repeat_row=top)
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -616,7 +534,7 @@ def _annotate_all(
 ) -> None:
     from sheetreview.feedback.annotate import Mark, annotate_copy
 
-    files = read_out_table(out_dir, "files.csv", ("file", "sha256"))
+    files = read_table(out_dir, "files.csv", ("file", "sha256"))
     hashes = dict(zip(files["file"], files["sha256"], strict=True))
     used: set[str] = set()
     for letter in letters:
@@ -647,9 +565,9 @@ def _annotate_all(
 
 def _copy_stem(letter: Letter, file: str, used: set[str]) -> str:
     """'<urn>-<original name>-marked-up', unique in the folder (two schools' 'return.xlsx')."""
-    stem = safe_stem(Path(file).stem)
+    stem = safe_name(Path(file).stem)
     if letter.school_urn and not stem.startswith(letter.school_urn):
-        stem = f"{safe_stem(letter.school_urn, 20)}-{stem}"
+        stem = f"{safe_name(letter.school_urn, 20)}-{stem}"
     name, n = f"{stem}-marked-up", 1
     while name.casefold() in used:
         n += 1

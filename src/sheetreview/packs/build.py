@@ -16,23 +16,20 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from sheetreview.core.fs import write_bytes
-from sheetreview.core.parallel import cpu_count, mp_context
-from sheetreview.feedback.letters import prune_stale, safe_stem
+from sheetreview.core.fs import prune_stale, safe_name, write_bytes
+from sheetreview.core.out import FILES, read_table
+from sheetreview.core.parallel import Progress, cpu_count, mp_context
 from sheetreview.framework import Framework
 from sheetreview.report import benchmarks as bm
-from sheetreview.report.build import load_frameworks, load_responses, read_text_csv
+from sheetreview.report.build import load_frameworks, load_responses
 from sheetreview.report.charts import level_colours
 from sheetreview.report.display import matplotlib_families, shown, shown_line, typst_font_paths
-
-Progress = Callable[[int, int], None] | None
 
 MIN_COHORT = 5  # fewer schools than this: no median, quartiles or percentile in any pack
 NEXT_STEPS_LIMIT = 8  # aspects given "what the next level asks" in full, weakest first
@@ -122,13 +119,13 @@ def _stats_by_code(stats: pd.DataFrame) -> dict[str, tuple]:
 
 
 def pack_name(urn: str, name: str, framework: str, round_label: str) -> str:
-    who = f"{safe_stem(urn, 20)}-{safe_stem(name)}" if urn else f"no-urn-{safe_stem(name)}"
-    return f"{who}-{safe_stem(framework, 40)}-{safe_stem(round_label or 'no-round', 40)}.pdf"
+    who = f"{safe_name(urn, 20)}-{safe_name(name)}" if urn else f"no-urn-{safe_name(name)}"
+    return f"{who}-{safe_name(framework, 40)}-{safe_name(round_label or 'no-round', 40)}.pdf"
 
 
 def plan_packs(out_dir: Path, dest_dir: Path) -> tuple[list[Pack], dict[str, Framework], list]:
     """One Pack per school, framework and round, from the OUT that ingest wrote."""
-    responses = load_responses(out_dir, read_text_csv(out_dir / "files.csv"))
+    responses = load_responses(out_dir, read_table(out_dir, FILES, missing_ok=True))
     frameworks = load_frameworks(out_dir, responses)
     stats = bm.aspect_stats(responses, frameworks)
     overall = bm.school_overall(responses, frameworks)

@@ -355,12 +355,16 @@ def _os_detail(exc: OSError) -> str:
 def read_outcome(relpath: str, data: bytes, frameworks: dict[str, Framework]) -> dict[str, Any]:
     """What one file's bytes give: a JSON-ready record that does not depend on its path."""
     try:
-        raw = read_return(relpath, data, frameworks)
-        if raw.finding is not None:
-            return _finding_outcome(raw.finding)
-        judged = judge(raw)
+        return _read_outcome(relpath, data, frameworks)
     except Exception as exc:  # a bug of ours must not stop the run: the file says so
         return fault_outcome(exc)
+
+
+def _read_outcome(relpath: str, data: bytes, frameworks: dict[str, Framework]) -> dict[str, Any]:
+    raw = read_return(relpath, data, frameworks)
+    if raw.finding is not None:
+        return _finding_outcome(raw.finding)
+    judged = judge(raw)
     fw = raw.framework
     assert fw is not None
     round_where = raw.start.get("round")

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 import defusedxml.ElementTree as DET
 from python_calamine import CalamineWorkbook
+from xlsxwriter.utility import xl_col_to_name
 
 from sheetreview import layout
 from sheetreview.framework import Framework, framework_for
@@ -353,20 +354,12 @@ def col_number(letters: bytes | str) -> int:
     return n
 
 
-def col_letters(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-_LETTERS = [col_letters(c + 1) for c in range(MAX_COLS + 1)]
+_LETTERS = [xl_col_to_name(c) for c in range(MAX_COLS + 1)]
 
 
 def address(row: int, col: int) -> str:
     """A1 address of a 0-based (row, col)."""
-    letters = _LETTERS[col] if col <= MAX_COLS else col_letters(col + 1)
+    letters = _LETTERS[col] if col <= MAX_COLS else xl_col_to_name(col)
     return f"{letters}{row + 1}"
 
 

@@ -11,13 +11,14 @@ are compared, not pooled.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sheetreview.core.fs import safe_name
+from sheetreview.core.out import round_key, school_key
 from sheetreview.framework import Framework
 
 KEYS = ["round", "framework"]
@@ -31,7 +32,6 @@ REQUIRED_COLUMNS = (
     "level",
     "level_rank",
 )
-_SEASONS = {"spring": 1, "summer": 2, "autumn": 3, "fall": 3}
 
 
 @dataclass(frozen=True)
@@ -84,16 +84,7 @@ class Benchmarks:
 
 def slug(text: str) -> str:
     """A file-name-safe form of a label (school names come from returns: never trust them)."""
-    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
-    return cleaned[:60] or "x"
-
-
-def round_key(label: str) -> tuple:
-    """Sort rounds as people write them: numbers by value, spring before summer before autumn."""
-    parts = re.findall(r"\d+|[A-Za-z]+", label.lower())
-    return tuple((0, int(p), "") if p.isdigit() else (1, _SEASONS.get(p, 9), p) for p in parts) or (
-        (2, 0, ""),
-    )
+    return safe_name(text, 60, lower=True, keep="", fallback="x")
 
 
 def prepare(responses: pd.DataFrame) -> pd.DataFrame:
@@ -106,8 +97,10 @@ def prepare(responses: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"responses lack columns: {', '.join(missing)}")
     out = responses.copy()
     out["rank"] = pd.to_numeric(out["level_rank"].replace("", np.nan), errors="coerce")
+    names = out["school_name"].astype(str)
+    keys = {n: school_key("", n) for n in names.unique()}
     urn = out["school_urn"].astype(str).str.strip()
-    out["school"] = urn.where(urn != "", "name:" + out["school_name"].astype(str))
+    out["school"] = urn.where(urn != "", names.map(keys))
     return out
 
 
@@ -309,7 +302,7 @@ def current_codes(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> 
     """Each judgement's aspect in its framework's current version (None: no counterpart).
 
     A return made under an earlier version of a framework is compared through the definition's
-    map of old codes to new ones (issue 8), so a renamed aspect still shows its progress.
+    map of old codes to new ones (see docs/framework-format.md), so a renamed aspect still shows its progress.
     """
     version = responses.get("framework_version", pd.Series("", index=responses.index))
     keys = pd.DataFrame({"f": responses["framework"], "v": version, "c": responses["aspect_code"]})

@@ -8,10 +8,7 @@ half-written file or a chart of a school that is no longer in the cohort.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
-from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,16 +16,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sheetreview.core import fs, out
+from sheetreview.core.parallel import Progress
 from sheetreview.errors import OutputError
 from sheetreview.framework import Aspect, Framework, Level, builtin, builtin_ids, from_dict
 from sheetreview.report import benchmarks as bm
 from sheetreview.report import charts
 from sheetreview.report.summary import MAX_EVIDENCE_ROWS, evidence_fits, write_summary
 
-Progress = Callable[[int, int], None] | None
-ACCEPTED = ("accepted", "accepted_with_problems")
-FILES_COLUMNS = ["file", "sha256", "bytes", "status", "framework", "school_urn", "school_name"]
-PROBLEMS_COLUMNS = ["file", "sheet", "cell", "code", "severity", "message"]
+ACCEPTED = out.READ_STATUSES
+FILES_COLUMNS = ("file", "sha256", "bytes", "status", "framework", "school_urn", "school_name")
+# What the officer reads in summary.xlsx; the columns after them are the message's parts.
+PROBLEMS_COLUMNS = ("file", "sheet", "cell", "code", "severity", "message")
 
 
 @dataclass
@@ -58,13 +57,6 @@ class ReportSummary:
 
 
 # --- reading OUT --------------------------------------------------------------------------------
-
-
-def read_text_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """A CSV with every value as text: URNs keep their zeros, a school called "NA" stays one."""
-    if not path.exists():
-        return pd.DataFrame(columns=columns or [])
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
 
 
 def load_frameworks(out_dir: Path, responses: pd.DataFrame) -> dict[str, Framework]:
@@ -150,6 +142,7 @@ def _read_responses(path: Path) -> pd.DataFrame:
         na_filter=False,
         usecols=lambda c: c not in TEXT_COLUMNS,
     )
+    raw = out.restore_table(raw)
     if len(raw) <= MAX_EVIDENCE_ROWS:
         text = pd.read_csv(
             path,
@@ -158,6 +151,7 @@ def _read_responses(path: Path) -> pd.DataFrame:
             na_filter=False,
             usecols=lambda c: c in TEXT_COLUMNS,
         )
+        text = out.restore_table(text)
         for column in text.columns:
             raw[column] = text[column]
     return raw
@@ -174,16 +168,7 @@ def _file_counts(files: pd.DataFrame) -> str:
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> Path:
-    """Write whole or not at all: a reader never sees half a table."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        table.to_csv(tmp, index=False, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return out.write_table(table, path)
 
 
 def _rounded(table: pd.DataFrame) -> pd.DataFrame:
@@ -372,15 +357,15 @@ def build_report(
     artist by artist, where the PNG reuses its cohort's rendered background).
     """
     out_dir = Path(out_dir)
-    files = read_text_csv(out_dir / "files.csv", FILES_COLUMNS)
-    problems = read_text_csv(out_dir / "problems.csv", PROBLEMS_COLUMNS)
+    files = out.read_table(out_dir, out.FILES, FILES_COLUMNS, missing_ok=True)
+    problems = out.read_table(out_dir, out.PROBLEMS, PROBLEMS_COLUMNS, missing_ok=True)
     # The officer reads the message; the columns after it are its parts, written for the letters.
     problems = problems[[c for c in PROBLEMS_COLUMNS if c in problems.columns]]
     responses = load_responses(out_dir, files)
     bench = bm.compute(responses, load_frameworks(out_dir, responses))
     result = ReportSummary(out_dir, cohorts=[c.label for c in bench.cohorts])
     result.schools = int(bench.school_overall["school"].nunique())
-    staging = Path(tempfile.mkdtemp(prefix=".charts-new-", dir=out_dir))
+    staging = fs.temp_dir(out_dir / out.CHARTS)
     try:
         with charts.Drawer(jobs) as drawer:
             started = start_charts(bench, staging, drawer)

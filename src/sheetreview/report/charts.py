@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-from sheetreview.core.parallel import cpu_count, mp_context
+from sheetreview.core.parallel import Progress, cpu_count, mp_context
 from sheetreview.report.display import matplotlib_families, quiet_glyphs, shown
 
 
@@ -78,9 +78,6 @@ _RC = {"svg.fonttype": "none", "font.size": 9, "axes.titlesize": 11, "axes.title
 def _rc() -> dict:
     """The charts' settings, with the font stack that covers the scripts schools write in."""
     return {**_RC, "font.family": matplotlib_families()}
-
-
-Progress = Callable[[int, int], None] | None
 
 
 def level_colours(n: int) -> list[str]:

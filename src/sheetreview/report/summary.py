@@ -29,16 +29,12 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from sheetreview import __version__
+from sheetreview.core import fs, out, xlsx
 from sheetreview.framework import Framework
 from sheetreview.report import benchmarks as bm
 from sheetreview.report.charts import BLANK_COLOUR, level_colours, text_colour
 
-OPTIONS = {
-    "constant_memory": True,
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-}
+OPTIONS = xlsx.options(constant_memory=True)
 POSITION_COLOURS = {"above": "#d6e6f4", "at": "#f2f2f2", "below": "#fbe0d2"}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\']")
 MAX_LINES = 20  # tallest evidence row, in lines (Excel's limit is 409 points)
@@ -115,8 +111,7 @@ class Sheet:
 
 def text_lines(text: str, width: float) -> int:
     """Lines `text` takes when wrapped in a column `width` characters wide (a fair estimate)."""
-    per_line = max(1, int(width * 1.2))
-    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+    return xlsx.wrapped_lines(text, width, chars_per_width=1.2)
 
 
 class Styles:
@@ -243,16 +238,17 @@ def write_summary(
     meanwhile).
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.xlsx")
-    wb = xlsxwriter.Workbook(str(tmp), OPTIONS)
-    wb.set_properties({"title": "Self-review summary", "comments": f"sheetreview {__version__}"})
-    ctx = Context(wb, Styles(wb), bench, files, problems, charts or {}, _sheet_names(bench))
-    try:
+
+    def write(tmp: Path) -> None:
+        wb = xlsxwriter.Workbook(str(tmp), OPTIONS)
+        wb.set_properties(
+            {"title": "Self-review summary", "comments": f"sheetreview {__version__}"}
+        )
+        ctx = Context(wb, Styles(wb), bench, files, problems, charts or {}, _sheet_names(bench))
         _write_all(ctx)
         wb.close()
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    fs.write_atomic(path, write)
     return path
 
 
@@ -314,7 +310,7 @@ def write_overview(ctx: Context, ws: Worksheet) -> None:
 def _overview_files(ctx: Context, sh: Sheet) -> None:
     sh.line(["Returns received"], ctx.st.heading, fit=False)
     counts = ctx.files["status"].value_counts() if "status" in ctx.files else pd.Series(dtype=int)
-    for status in ("accepted", "accepted_with_problems", "rejected", "superseded", "skipped"):
+    for status in out.Status:
         sh.line(["", status.replace("_", " "), int(counts.get(status, 0))])
     sh.line(["", "files in all", int(counts.sum())], ctx.st.bold)
     sh.line(
