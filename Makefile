@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_report.py
 	$(BIN)/python bench/bench_foreign.py
 	$(BIN)/python bench/bench_packs.py
+	$(BIN)/python bench/bench_school_outputs.py
 	$(BIN)/python bench/bench_pipeline.py
 
 clean:
