@@ -383,6 +383,18 @@ def test_every_printed_review_page_fits_a4_at_full_size(framework_id: str, previ
         assert width <= room, (framework_id, first, end)
 
 
+@pytest.mark.parametrize("framework_id", BUILTIN_IDS)
+def test_every_review_row_fits_on_one_printed_page(tmp_path: Path, framework_id: str) -> None:
+    """Spreadsheets split a row across pages only when it is taller than the page."""
+    ws = load(write_workbook(builtin(framework_id), tmp_path / "w.xlsx"))[layout.REVIEW_SHEET]
+    margins = ws.page_margins
+    printable = 595.3 - (margins.top + margins.bottom) * 72
+    top, _ = header_map(ws)
+    header = ws.row_dimensions[top].height
+    for code, row in aspect_rows(ws).items():
+        assert ws.row_dimensions[row].height + header <= printable, code
+
+
 def test_other_sheets_print_landscape_one_page_wide(tiny_path: Path) -> None:
     wb = load(tiny_path)
     for name in (layout.START_SHEET, layout.GUIDANCE_SHEET, layout.PROFILE_SHEET):
