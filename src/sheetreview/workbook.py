@@ -29,7 +29,7 @@ from sheetreview.schools import School
 
 FONT = "Arial"  # metric-compatible Liberation Sans on Linux, so LibreOffice wraps as Excel does
 BODY_SIZE = 9
-MAX_ROW_HEIGHT = 409.0  # Excel's limit, in points
+MAX_ROW_HEIGHT = xlsx.MAX_ROW_HEIGHT
 LINE_HEIGHT = 12.0  # points per wrapped line of 9 pt Arial
 CHARS_PER_WIDTH = (
     1.45  # 9 pt Arial characters per unit of column width (about 1.6), kept low for safety
@@ -48,7 +48,7 @@ HOW_TO = (
     f"On the '{layout.REVIEW_SHEET}' sheet, read each row's descriptors from left (least "
     "developed) to right (most developed).",
     f"Choose the level that best fits your school from the dropdown in the yellow "
-    f"'{layout.LEVEL_HEADER}' cell.",
+    f"'{layout.LEVEL_HEADER}' cell, or type it exactly as the list shows it.",
     f"Write your evidence and next steps beside it; '{layout.PROFILE_SHEET}' updates as you go.",
     "Save the file (keep it as .xlsx, do not rename or delete sheets) and send it back.",
 )
@@ -137,15 +137,12 @@ def _ok(rc: Any, what: str) -> None:
 def _build(spec: _Spec, filename: str) -> None:
     book = xlsxwriter.Workbook(
         filename,
-        {
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "in_memory": True,
+        xlsx.options(
+            in_memory=True,
             # Arial (Liberation Sans wherever LibreOffice is) for column widths too: a Calibri
             # default is replaced by a wider font where it is missing, and the page breaks move.
-            "default_format_properties": {"font_name": FONT, "font_size": 10},
-        },
+            default_format_properties={"font_name": FONT, "font_size": 10},
+        ),
     )
     fmt = _Formats(book)
     start = book.add_worksheet(layout.START_SHEET)
@@ -225,7 +222,7 @@ def _protect(sheet: Any) -> None:
 
 def _print_setup(sheet: Any, repeat_row: int | None = None, pages_tall: int = 0) -> None:
     sheet.set_landscape()
-    sheet.set_paper(9)  # A4
+    sheet.set_paper(xlsx.A4)
     sheet.fit_to_pages(1, pages_tall)  # one page wide; 0 = as many pages tall as needed
     sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     _ok(sheet.set_footer("&L&A&RPage &P of &N"), "the page footer")
@@ -267,12 +264,16 @@ def _formula(sheet: Any, row: int, col: int, formula: str, cell_format: Any, val
     _ok(rc, f"the formula in {sheet.name}!{_addr(row, col)}")
 
 
-def _row_height(texts_and_widths: list[tuple[str, float]], minimum: float = 15.0) -> float:
+def _row_height(
+    texts_and_widths: list[tuple[str, float]],
+    minimum: float = 15.0,
+    chars_per_width: float = CHARS_PER_WIDTH,
+) -> float:
     """Estimate the height a row needs for its wrapped texts; Excel does not do it for us."""
     return xlsx.row_height(
         texts_and_widths,
         line_points=LINE_HEIGHT,
-        chars_per_width=CHARS_PER_WIDTH,
+        chars_per_width=chars_per_width,
         minimum=minimum,
         padding=4,
     )
@@ -522,7 +523,7 @@ REVIEW_SIDE_MARGIN_IN = 0.3
 def _review_print_setup(sheet: Any, cols: _ReviewColumns, last_row: int, heading: str) -> None:
     """Print at 100% on A4 landscape: descriptors stay 9 pt instead of shrinking to one page."""
     sheet.set_landscape()
-    sheet.set_paper(9)
+    sheet.set_paper(xlsx.A4)
     sheet.set_print_scale(100)
     sheet.set_margins(left=REVIEW_SIDE_MARGIN_IN, right=REVIEW_SIDE_MARGIN_IN, top=0.6, bottom=0.6)
     sheet.print_across()  # an aspect's descriptors, then its answers, before the next rows
@@ -752,6 +753,7 @@ def _write_guidance(sheet: Any, fw: Framework, fmt: _Formats) -> None:
 
 PROFILE_WIDTHS = (18, 40, 14, 8)  # code, aspect title, chosen level, position (hidden)
 PROFILE_CHART_COL = 5
+PROFILE_CHARS_PER_WIDTH = 1.15
 PROFILE_CHART_WIDTH = 480
 
 
@@ -837,7 +839,9 @@ def _profile_aspects(
         shown = f'=IFERROR(INDEX({layout.LEVELS_NAME},{match}),"")'
         _formula(sheet, row, 2, shown, fmt.cell, fw.level(rank).label if rank else "")
         _formula(sheet, row, 3, f"=IFERROR({match},0)", fmt.number, rank)
-        _height(sheet, row, _row_height([(aspect.title, PROFILE_WIDTHS[1])]))
+        # Err towards two lines: a title cut off by the row below is unreadable.
+        sized = [(aspect.title, PROFILE_WIDTHS[1])]
+        _height(sheet, row, _row_height(sized, chars_per_width=PROFILE_CHARS_PER_WIDTH))
         out.append(row)
     note = f"In this framework {scale_words(fw)}. The taller an aspect's bar, the more developed it is."
     _put(sheet, out[-1] + 2, 0, note, fmt.note)
