@@ -13,13 +13,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Real spreadsheet programs, for the tests that save workbooks the way schools do.
+# Real spreadsheet programs, for the tests that save workbooks the way schools do, and LibreOffice's
+# Python bridge (python3-uno, for the system python3) for the tests that type into cells.
+OFFICE_PACKAGES := libreoffice-calc-nogui python3-uno gnumeric poppler-utils
 office:
-	@if ! command -v soffice >/dev/null 2>&1 || ! command -v ssconvert >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
-		echo "Installing LibreOffice, Gnumeric and poppler-utils (apt-get)"; \
+	@if ! command -v soffice >/dev/null 2>&1 || ! command -v ssconvert >/dev/null 2>&1 \
+		|| ! command -v pdftoppm >/dev/null 2>&1 || ! dpkg -s python3-uno >/dev/null 2>&1; then \
+		echo "Installing $(OFFICE_PACKAGES) (apt-get)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libreoffice-calc-nogui gnumeric poppler-utils >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(OFFICE_PACKAGES) >/dev/null; \
 	fi
 
 # Fonts for the scripts schools write in (Arabic, Urdu, Bengali, Chinese...), for charts and packs.

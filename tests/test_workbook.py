@@ -273,51 +273,135 @@ def test_next_level_column_is_a_formula_with_its_value_cached(tiny_path: Path) -
     rows = aspect_rows(formulas)
     col = cols[layout.NEXT_LEVEL_HEADER]
     formula = formulas.cell(rows["A1"], col).value
-    assert formula.startswith("=IFERROR(") and f"MATCH(F{rows['A1']},Levels,0)" in formula
+    # The level is compared as text: a 3 stored as a number still finds the label "3".
+    assert formula.startswith("=IFERROR(") and f'MATCH(F{rows["A1"]}&"",Levels,0)' in formula
     assert "INDEX(C" in formula
     assert values.cell(rows["A1"], col).value == "high one"  # Mid chosen: High is next
     assert values.cell(rows["A2"], col).value in ("", None)  # nothing chosen yet
     assert formulas.cell(rows["S1"], col).value is None  # a summary has nothing to show
 
 
+def test_level_cells_are_text_so_typed_digits_match_the_list(tmp_path: Path) -> None:
+    fw = builtin("edtech-srf")
+    wb = load(write_workbook(fw, tmp_path / "w.xlsx"))
+    ws = wb[layout.REVIEW_SHEET]
+    _, cols = header_map(ws)
+    for code, row in aspect_rows(ws).items():
+        if code in {a.code for a in fw.aspects}:
+            assert ws.cell(row, cols[layout.LEVEL_HEADER]).number_format == "@", code
+    lists = wb[layout.LISTS_SHEET]
+    assert [lists.cell(i + 1, 1).value for i in range(4)] == ["4", "3", "2", "1"]
+    with zipfile.ZipFile(tmp_path / "w.xlsx") as z:
+        sheet = z.read("xl/worksheets/sheet2.xml").decode()
+    assert 'numberStoredAsText="1"' in sheet  # no green triangles on "3" in Excel
+
+
+def profile_table(path: Path) -> dict[str, list]:
+    """My profile's rows by their first cell: formulas and cached values side by side."""
+    ws = load(path)[layout.PROFILE_SHEET]
+    values = openpyxl.load_workbook(path, data_only=True)[layout.PROFILE_SHEET]
+    out = {}
+    for row in values.iter_rows(max_col=4):
+        if row[0].value is not None:
+            formulas = [ws.cell(row[0].row, c).value for c in range(1, 5)]
+            out.setdefault(str(row[0].value), [[c.value for c in row], formulas])
+    return out
+
+
 def test_profile_counts_levels_and_charts_them_by_formula(tiny_path: Path) -> None:
-    wb = load(tiny_path)
-    ws = wb[layout.PROFILE_SHEET]
-    values = openpyxl.load_workbook(tiny_path, data_only=True)[layout.PROFILE_SHEET]
-    counts = {}
-    for row in ws.iter_rows(max_col=2):
-        if row[0].value in ("Low", "Mid", "High"):
-            assert row[1].value.startswith("=COUNTIF('Review'!$F$")
-            counts[row[0].value] = values.cell(row[0].row, 2).value
-    assert counts == {"Low": 0, "Mid": 1, "High": 1}
-    ranks = [
-        values.cell(r[0].row, 4).value
-        for r in ws.iter_rows(max_col=1)
-        if r[0].value and str(r[0].value).startswith("='Review'!A")
-    ]
-    assert ranks == [2, 0, 3]
+    table = profile_table(tiny_path)
+    for label, count in {"Low": 0, "Mid": 1, "High": 1}.items():
+        values, formulas = table[label]
+        assert formulas[1].startswith("=COUNTIF($D$") and values[1] == count
+    assert table["No level chosen yet"][0][1] == 1
+    levels = {code: table[code][0][2] for code in ("A1", "A2", "S1")}
+    assert levels == {"A1": "Mid", "A2": None, "S1": "High"}
+    assert table["A1"][1][2] == '=IFERROR(INDEX(Levels,MATCH(\'Review\'!F5&"",Levels,0)),"")'
+    ranks = {code: table[code][0][3] for code in ("A1", "A2", "S1")}
+    assert ranks == {"A1": 2, "A2": 0, "S1": 3}
+    ws = load(tiny_path)[layout.PROFILE_SHEET]
     assert len(ws._charts) == 2
+    assert ws.column_dimensions["D"].hidden  # positions feed the chart, labels are what we read
 
 
-def test_print_settings_landscape_one_page_wide_header_repeated(tiny_path: Path) -> None:
+def test_profile_explains_the_scale_in_the_frameworks_words(tmp_path: Path) -> None:
+    path = write_workbook(builtin("edtech-srf"), tmp_path / "w.xlsx")
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n).decode() for n in z.namelist() if n.endswith(".xml")}
+    everything = " ".join(parts.values())
+    assert "1 = 4" not in everything and "4 = 1" not in everything
+    assert "4 is the least developed level and 1 the most developed" in everything
+    charts = " ".join(v for n, v in parts.items() if n.startswith("xl/charts/"))
+    assert "4 least developed ... 1 most developed" in charts
+
+
+def test_profile_titles_wrap_in_rows_tall_enough(tmp_path: Path) -> None:
+    fw = builtin("edtech-srf")
+    path = write_workbook(fw, tmp_path / "w.xlsx")
+    ws = load(path)[layout.PROFILE_SHEET]
+    longest = max(fw.aspects, key=lambda a: len(a.title))
+    row = next(r[0].row for r in ws.iter_rows(max_col=1) if r[0].value and longest.code in str(
+        openpyxl.load_workbook(path, data_only=True)[layout.PROFILE_SHEET].cell(r[0].row, 1).value
+    ))  # fmt: skip
+    assert ws.cell(row, 2).alignment.wrap_text
+    assert ws.row_dimensions[row].height >= 24  # two lines of 9 pt at least
+
+
+def test_review_prints_full_size_on_a4_with_answers_on_their_own_pages(tiny_path: Path) -> None:
+    review = load(tiny_path)[layout.REVIEW_SHEET]
+    setup = review.page_setup
+    assert (setup.orientation, setup.paperSize) == ("landscape", 9)
+    assert setup.scale in (None, 100)  # 100% is the default, and is left out
+    assert not review.sheet_properties.pageSetUpPr.fitToPage
+    assert setup.pageOrder == "overThenDown"
+    top, cols = header_map(review)
+    assert review.print_title_rows == f"${top}:${top}"
+    assert review.print_title_cols == "$A:$B"
+    breaks = [b.id for b in review.col_breaks.brk]
+    assert cols[layout.LEVEL_HEADER] - 1 in breaks  # answers start a page
+    assert review.cell(aspect_rows(review)["A1"], 3).alignment.wrap_text
+
+
+@pytest.mark.parametrize("framework_id", BUILTIN_IDS)
+@pytest.mark.parametrize("previous", [False, True])
+def test_every_printed_review_page_fits_a4_at_full_size(framework_id: str, previous: bool) -> None:
+    from sheetreview.workbook import (
+        A4_LANDSCAPE_WIDTH_IN,
+        _ReviewColumns,
+        column_pixels,
+        review_pages,
+    )
+
+    cols = _ReviewColumns(builtin(framework_id), previous)
+    room = int((A4_LANDSCAPE_WIDTH_IN - 0.6) * 96)
+    breaks = review_pages(cols, room)
+    lead = sum(column_pixels(cols.widths[c]) for c in range(cols.first_descriptor))
+    starts = [cols.first_descriptor, *breaks, cols.last + 1]
+    assert cols.first_answer in breaks
+    for first, end in zip(starts, starts[1:], strict=False):
+        width = lead + sum(column_pixels(cols.widths[c]) for c in range(first, end))
+        assert width <= room, (framework_id, first, end)
+
+
+@pytest.mark.parametrize("framework_id", BUILTIN_IDS)
+def test_every_review_row_fits_on_one_printed_page(tmp_path: Path, framework_id: str) -> None:
+    """Spreadsheets split a row across pages only when it is taller than the page."""
+    ws = load(write_workbook(builtin(framework_id), tmp_path / "w.xlsx"))[layout.REVIEW_SHEET]
+    margins = ws.page_margins
+    printable = 595.3 - (margins.top + margins.bottom) * 72
+    top, _ = header_map(ws)
+    header = ws.row_dimensions[top].height
+    for code, row in aspect_rows(ws).items():
+        assert ws.row_dimensions[row].height + header <= printable, code
+
+
+def test_other_sheets_print_landscape_one_page_wide(tiny_path: Path) -> None:
     wb = load(tiny_path)
-    for name in (
-        layout.START_SHEET,
-        layout.REVIEW_SHEET,
-        layout.GUIDANCE_SHEET,
-        layout.PROFILE_SHEET,
-    ):
+    for name in (layout.START_SHEET, layout.GUIDANCE_SHEET, layout.PROFILE_SHEET):
         ws = wb[name]
         assert ws.page_setup.orientation == "landscape", name
         assert ws.sheet_properties.pageSetUpPr.fitToPage, name
         assert ws.page_setup.fitToWidth in (None, 1), name
-        assert ws.page_setup.fitToHeight in ((None, 1) if name == layout.START_SHEET else (0,)), (
-            name
-        )
-    review = wb[layout.REVIEW_SHEET]
-    top, _ = header_map(review)
-    assert review.print_title_rows == f"${top}:${top}"
-    assert review.cell(aspect_rows(review)["A1"], 3).alignment.wrap_text
 
 
 @pytest.mark.parametrize("framework_id", BUILTIN_IDS)

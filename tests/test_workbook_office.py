@@ -118,6 +118,49 @@ def test_every_builtin_workbook_prints_to_pdf_with_its_descriptors(converted) ->
         assert int(re.search(r"Pages:\s+(\d+)", pages).group(1)) >= 3, fw_id
 
 
+XHTML = "{http://www.w3.org/1999/xhtml}"
+A4_LANDSCAPE = (841.9, 595.3)
+# pdftotext's word boxes are the font's ascent to descent: 1.3 times the size in Liberation Sans.
+BOX_PER_POINT = 1.3
+
+
+def pdf_words(pdf: Path) -> list[tuple[tuple[float, float], str, list[tuple[str, float]]]]:
+    """Per page: its size, the sheet named in its footer, and each word with its font size."""
+    html = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    root = ElementTree.fromstring(html)
+    pages = []
+    for page in root.iter(f"{XHTML}page"):
+        size = (float(page.get("width")), float(page.get("height")))
+        words, footer = [], []
+        for w in page.iter(f"{XHTML}word"):
+            top, bottom = float(w.get("yMin")), float(w.get("yMax"))
+            if top > size[1] - 45:  # the footer: "<sheet>   Page n of m"
+                footer.append(w.text or "")
+            else:
+                words.append((w.text or "", (bottom - top) / BOX_PER_POINT))
+        pages.append((size, " ".join(footer).split(" Page ")[0], words))
+    return pages
+
+
+def test_review_prints_on_a4_at_8_points_or_more_with_headers_on_every_page(converted) -> None:
+    for fw_id, fw in converted["frameworks"].items():
+        pages = pdf_words(converted["dirs"]["pdf"] / f"{fw_id}.pdf")
+        review = [(size, words) for size, sheet, words in pages if sheet == layout.REVIEW_SHEET]
+        assert len(review) >= 2, fw_id
+        for i, (size, words) in enumerate(review):
+            assert size == pytest.approx(A4_LANDSCAPE, abs=1), (fw_id, i)
+            text = [w for w, _ in words]
+            assert layout.CODE_HEADER in text and layout.TITLE_HEADER in text, (fw_id, i)
+            smallest = min(points for _, points in words)
+            assert smallest >= 7.9, (fw_id, i, smallest)
+        # Every descriptor is printed, on a page with the Review headers.
+        printed = " ".join(w for _, words in review for w, _ in words)
+        for aspect in fw.aspects:
+            assert aspect.code in printed, (fw_id, aspect.code)
+
+
 def test_libreoffice_resave_keeps_every_dropdown_and_chosen_level(converted) -> None:
     for fw_id, fw in converted["frameworks"].items():
         wb = openpyxl.load_workbook(converted["dirs"]["xlsx"] / f"{fw_id}.xlsx")

@@ -43,7 +43,28 @@ LEVEL_HEADER = "Your level"
 EVIDENCE_HEADER = "Evidence"
 NEXT_STEPS_HEADER = "Next steps"
 NEXT_LEVEL_HEADER = "What the next level asks"
+PREVIOUS_LEVEL_HEADER = "Previous level"
+PREVIOUS_EVIDENCE_HEADER = "Previous evidence"
 HEADER_SEARCH_ROWS = 10
+
+# The Review sheet's columns, left to right, and their widths (in characters). This is the one
+# place that orders them: the writer places each column by its position here, and the print set-up
+# keeps REVIEW_LEAD_COLUMNS on every page and starts the answers on a page of their own. Between
+# the lead and the answers come one descriptor column per level, headed by the level's label, and
+# for a later round REVIEW_PREVIOUS_COLUMNS. To add a column, add its header and width here.
+REVIEW_LEAD_COLUMNS = (CODE_HEADER, TITLE_HEADER)
+REVIEW_PREVIOUS_COLUMNS = (PREVIOUS_LEVEL_HEADER, PREVIOUS_EVIDENCE_HEADER)
+REVIEW_ANSWER_COLUMNS = (LEVEL_HEADER, EVIDENCE_HEADER, NEXT_STEPS_HEADER, NEXT_LEVEL_HEADER)
+REVIEW_WIDTHS = {
+    CODE_HEADER: 7,
+    TITLE_HEADER: 16,
+    PREVIOUS_LEVEL_HEADER: 12,
+    PREVIOUS_EVIDENCE_HEADER: 24,
+    LEVEL_HEADER: 12,
+    EVIDENCE_HEADER: 24,
+    NEXT_STEPS_HEADER: 24,
+    # NEXT_LEVEL_HEADER shows a descriptor, so it is as wide as the descriptor columns.
+}
 
 # Identity: key in column A, value in column B of IDENTITY_SHEET, and the same keys as custom
 # document properties prefixed with PROPERTY_PREFIX.

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from sheetreview import __version__, layout
 from sheetreview.core import fs, xlsx
@@ -29,16 +29,15 @@ from sheetreview.schools import School
 
 FONT = "Arial"  # metric-compatible Liberation Sans on Linux, so LibreOffice wraps as Excel does
 BODY_SIZE = 9
-MAX_ROW_HEIGHT = 409.0  # Excel's limit, in points
+MAX_ROW_HEIGHT = xlsx.MAX_ROW_HEIGHT
 LINE_HEIGHT = 12.0  # points per wrapped line of 9 pt Arial
 CHARS_PER_WIDTH = (
     1.45  # 9 pt Arial characters per unit of column width (about 1.6), kept low for safety
 )
-TITLE_WIDTH = 16
 REVIEW_HEADER_ROW = 2  # 0-based: row 3 in the spreadsheet, within layout.HEADER_SEARCH_ROWS
 GUIDANCE_HEADER_ROW = 2
-PREVIOUS_LEVEL_HEADER = "Previous level"
-PREVIOUS_EVIDENCE_HEADER = "Previous evidence"
+PREVIOUS_LEVEL_HEADER = layout.PREVIOUS_LEVEL_HEADER
+PREVIOUS_EVIDENCE_HEADER = layout.PREVIOUS_EVIDENCE_HEADER
 SUMMARY_TEXT = (
     "No descriptors of its own: looking at the aspects above, choose the level that best sums "
     "them up."
@@ -49,7 +48,7 @@ HOW_TO = (
     f"On the '{layout.REVIEW_SHEET}' sheet, read each row's descriptors from left (least "
     "developed) to right (most developed).",
     f"Choose the level that best fits your school from the dropdown in the yellow "
-    f"'{layout.LEVEL_HEADER}' cell.",
+    f"'{layout.LEVEL_HEADER}' cell, or type it exactly as the list shows it.",
     f"Write your evidence and next steps beside it; '{layout.PROFILE_SHEET}' updates as you go.",
     "Save the file (keep it as .xlsx, do not rename or delete sheets) and send it back.",
 )
@@ -138,12 +137,12 @@ def _ok(rc: Any, what: str) -> None:
 def _build(spec: _Spec, filename: str) -> None:
     book = xlsxwriter.Workbook(
         filename,
-        {
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "in_memory": True,
-        },
+        xlsx.options(
+            in_memory=True,
+            # Arial (Liberation Sans wherever LibreOffice is) for column widths too: a Calibri
+            # default is replaced by a wider font where it is missing, and the page breaks move.
+            default_format_properties={"font_name": FONT, "font_size": 10},
+        ),
     )
     fmt = _Formats(book)
     start = book.add_worksheet(layout.START_SHEET)
@@ -199,9 +198,12 @@ class _Formats:
         self.cell = add(border=1, border_color="#BFBFBF")
         self.summary = add(border=1, border_color="#BFBFBF", italic=True)
         self.input = add(locked=False, bg_color=self.INPUT, border=1, border_color="#BFBFBF")
+        # Text format: a typed 3 stays the text "3" (as in the Lists range) in Excel, LibreOffice
+        # and Gnumeric, instead of becoming the number 3 that a list of texts rejects.
         self.input_level = add(
-            locked=False, bg_color=self.INPUT, border=2, border_color="#7F6000", bold=True
-        )
+            locked=False, bg_color=self.INPUT, border=2, border_color="#7F6000", bold=True,
+            num_format="@",
+        )  # fmt: skip
         self.input_date = add(
             locked=False, bg_color=self.INPUT, border=1, border_color="#BFBFBF",
             num_format="dd/mm/yyyy", align="left",
@@ -220,7 +222,7 @@ def _protect(sheet: Any) -> None:
 
 def _print_setup(sheet: Any, repeat_row: int | None = None, pages_tall: int = 0) -> None:
     sheet.set_landscape()
-    sheet.set_paper(9)  # A4
+    sheet.set_paper(xlsx.A4)
     sheet.fit_to_pages(1, pages_tall)  # one page wide; 0 = as many pages tall as needed
     sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     _ok(sheet.set_footer("&L&A&RPage &P of &N"), "the page footer")
@@ -262,12 +264,16 @@ def _formula(sheet: Any, row: int, col: int, formula: str, cell_format: Any, val
     _ok(rc, f"the formula in {sheet.name}!{_addr(row, col)}")
 
 
-def _row_height(texts_and_widths: list[tuple[str, float]], minimum: float = 15.0) -> float:
+def _row_height(
+    texts_and_widths: list[tuple[str, float]],
+    minimum: float = 15.0,
+    chars_per_width: float = CHARS_PER_WIDTH,
+) -> float:
     """Estimate the height a row needs for its wrapped texts; Excel does not do it for us."""
     return xlsx.row_height(
         texts_and_widths,
         line_points=LINE_HEIGHT,
-        chars_per_width=CHARS_PER_WIDTH,
+        chars_per_width=chars_per_width,
         minimum=minimum,
         padding=4,
     )
@@ -423,23 +429,39 @@ def _write_about(sheet: Any, fw: Framework, fmt: _Formats, row: int) -> None:
 
 
 class _ReviewColumns:
-    """Where each column of the Review sheet is, and how wide."""
+    """Where each column of the Review sheet is, and how wide: the order is layout.py's."""
 
     def __init__(self, fw: Framework, with_previous: bool) -> None:
         n = fw.level_count
         self.n = n
-        self.code, self.title = 0, 1
-        self.first_descriptor = 2
-        self.descriptor_width = {2: 36, 3: 32, 4: 28}.get(n, 24)
-        col = 2 + n
-        self.previous_level = self.previous_evidence = None
-        if with_previous:
-            self.previous_level, self.previous_evidence = col, col + 1
-            col += 2
-        self.level, self.evidence, self.next_steps, self.next_level = range(col, col + 4)
-        self.last = self.next_level
-        self.level_width = max(12, max(len(lv.label) for lv in fw.levels) + 4)
-        self.text_width = 24
+        self.descriptor_width = {2: 36, 3: 32, 4: 28}.get(n, 23)
+        self.level_width = max(
+            layout.REVIEW_WIDTHS[layout.LEVEL_HEADER], max(len(lv.label) for lv in fw.levels) + 4
+        )
+        self.text_width = layout.REVIEW_WIDTHS[layout.EVIDENCE_HEADER]
+        lead = list(layout.REVIEW_LEAD_COLUMNS)
+        self.first_descriptor = len(lead)
+        after = list(layout.REVIEW_PREVIOUS_COLUMNS) if with_previous else []
+        after += layout.REVIEW_ANSWER_COLUMNS
+        self.headers: dict[str, int] = {h: i for i, h in enumerate(lead)}
+        self.headers.update({h: self.first_descriptor + n + i for i, h in enumerate(after)})
+        self.widths: dict[int, float] = {
+            i: layout.REVIEW_WIDTHS.get(h, 0) for h, i in self.headers.items()
+        }
+        for col in range(self.first_descriptor, self.first_descriptor + n):
+            self.widths[col] = self.descriptor_width
+        self.code = self.headers[layout.CODE_HEADER]
+        self.title = self.headers[layout.TITLE_HEADER]
+        self.previous_level = self.headers.get(layout.PREVIOUS_LEVEL_HEADER)
+        self.previous_evidence = self.headers.get(layout.PREVIOUS_EVIDENCE_HEADER)
+        self.level = self.headers[layout.LEVEL_HEADER]
+        self.widths[self.level] = self.level_width
+        self.evidence = self.headers[layout.EVIDENCE_HEADER]
+        self.next_steps = self.headers[layout.NEXT_STEPS_HEADER]
+        self.next_level = self.headers[layout.NEXT_LEVEL_HEADER]
+        self.widths[self.next_level] = self.descriptor_width  # it shows a descriptor
+        self.last = max(self.widths)
+        self.first_answer = min(self.headers[h] for h in after)
 
     @property
     def last_descriptor(self) -> int:
@@ -461,43 +483,87 @@ def _write_review(sheet: Any, spec: _Spec, cols: _ReviewColumns, fmt: _Formats) 
         _write_aspect(sheet, row, aspect, spec, cols, fmt)
         rows.append(row)
         row += 1
-    sheet.freeze_panes(REVIEW_HEADER_ROW + 1, 2)
+    sheet.freeze_panes(REVIEW_HEADER_ROW + 1, cols.first_descriptor)
+    level_cells = f"{_addr(rows[0], cols.level)}:{_addr(rows[-1], cols.level)}"
+    sheet.ignore_errors({"number_stored_as_text": level_cells})  # "3" is meant as text
     _protect(sheet)
-    _print_setup(sheet, REVIEW_HEADER_ROW)
-    _ok(sheet.print_area(0, 0, row - 1, cols.last), "the print area")
+    _review_print_setup(sheet, cols, row - 1, _review_heading(spec))
     return rows
+
+
+def column_pixels(width: float) -> int:
+    """A column's width on screen and paper, in pixels at 96 dpi (xlsxwriter's conversion)."""
+    return int(width * 7 + 0.5) + 5 if width > 1 else int(width * 12 + 0.5)
+
+
+def review_pages(cols: _ReviewColumns, room: int) -> list[int]:
+    """The columns that start a new printed page, left to right.
+
+    Printed at full size (9 pt), the sheet is too wide for one page, so it is cut between columns:
+    the descriptors fill as many pages as they need, whole columns to a page, and the answer
+    columns start a page of their own. The lead columns (code, title) repeat on every page, so
+    `room` (the printable width in pixels) is shared with them.
+    """
+    lead = sum(column_pixels(cols.widths[c]) for c in range(cols.first_descriptor))
+    breaks: list[int] = []
+    used = 0
+    for col in range(cols.first_descriptor, cols.last + 1):
+        width = column_pixels(cols.widths[col])
+        if col == cols.first_answer or (used and lead + used + width > room):
+            breaks.append(col)
+            used = 0
+        used += width
+    return breaks
+
+
+A4_LANDSCAPE_WIDTH_IN = 11.69
+REVIEW_SIDE_MARGIN_IN = 0.3
+
+
+def _review_print_setup(sheet: Any, cols: _ReviewColumns, last_row: int, heading: str) -> None:
+    """Print at 100% on A4 landscape: descriptors stay 9 pt instead of shrinking to one page."""
+    sheet.set_landscape()
+    sheet.set_paper(xlsx.A4)
+    sheet.set_print_scale(100)
+    sheet.set_margins(left=REVIEW_SIDE_MARGIN_IN, right=REVIEW_SIDE_MARGIN_IN, top=0.6, bottom=0.6)
+    sheet.print_across()  # an aspect's descriptors, then its answers, before the next rows
+    _ok(sheet.set_footer("&L&A&RPage &P of &N"), "the page footer")
+    _ok(sheet.set_header(f"&L{_header_text(heading)}"), "the page header")
+    _ok(sheet.repeat_rows(REVIEW_HEADER_ROW), "the repeated header row")
+    _ok(sheet.repeat_columns(0, cols.first_descriptor - 1), "the repeated lead columns")
+    room = int((A4_LANDSCAPE_WIDTH_IN - 2 * REVIEW_SIDE_MARGIN_IN) * 96)
+    _ok(sheet.set_v_pagebreaks(review_pages(cols, room)), "the page breaks")
+    # The heading rows are left out of print (cut between pages they would be fragments); the
+    # page header carries the heading instead.
+    _ok(sheet.print_area(REVIEW_HEADER_ROW, 0, last_row, cols.last), "the print area")
 
 
 def _review_columns_and_headers(
     sheet: Any, spec: _Spec, cols: _ReviewColumns, fmt: _Formats
 ) -> None:
     fw = spec.fw
-    _width(sheet, cols.code, cols.code, 7)
-    _width(sheet, cols.title, cols.title, TITLE_WIDTH)
-    _width(sheet, cols.first_descriptor, cols.last_descriptor, cols.descriptor_width)
-    if cols.previous_level is not None:
-        _width(sheet, cols.previous_level, cols.previous_level, cols.level_width)
-        _width(sheet, cols.previous_evidence, cols.previous_evidence, cols.text_width)
-    _width(sheet, cols.level, cols.level, cols.level_width)
-    _width(sheet, cols.evidence, cols.next_steps, cols.text_width)
-    _width(sheet, cols.next_level, cols.next_level, cols.descriptor_width)
-    heading = fw.title if spec.school is None else f"{fw.title}: {spec.school.name}"
-    _put(sheet, 0, 0, heading, fmt.title)
+    for col, width in cols.widths.items():
+        _width(sheet, col, col, width)
+    _put(sheet, 0, 0, _review_heading(spec), fmt.title)
     _height(sheet, 0, 24)
     _put(sheet, 1, 0, _review_hint(fw), fmt.note)
-    headers = {cols.code: layout.CODE_HEADER, cols.title: layout.TITLE_HEADER}
+    headers = {col: header for header, col in cols.headers.items()}
     for level in fw.levels:
         headers[cols.first_descriptor + level.rank - 1] = level.label
-    if cols.previous_level is not None:
-        headers[cols.previous_level] = PREVIOUS_LEVEL_HEADER
-        headers[cols.previous_evidence] = PREVIOUS_EVIDENCE_HEADER
-    headers[cols.level] = layout.LEVEL_HEADER
-    headers[cols.evidence] = layout.EVIDENCE_HEADER
-    headers[cols.next_steps] = layout.NEXT_STEPS_HEADER
-    headers[cols.next_level] = layout.NEXT_LEVEL_HEADER
     for col, text in headers.items():
         _put(sheet, REVIEW_HEADER_ROW, col, text, fmt.header)
     _height(sheet, REVIEW_HEADER_ROW, 26)
+
+
+def _review_heading(spec: _Spec) -> str:
+    fw = spec.fw
+    return fw.title if spec.school is None else f"{fw.title}: {spec.school.name}"
+
+
+def _header_text(text: str, limit: int = 200) -> str:
+    """Text for a page header: '&' escaped (it starts a code), within Excel's 255 characters."""
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return text.replace("&", "&&")
 
 
 def _review_hint(fw: Framework) -> str:
@@ -526,7 +592,7 @@ def _write_aspect(
     answer = spec.filled.get(aspect.code, Filled(None))
     _put(sheet, row, cols.code, aspect.code, fmt.code)
     _put(sheet, row, cols.title, aspect.title, fmt.cell)
-    sized = [(aspect.title, TITLE_WIDTH), (answer.evidence, cols.text_width)]
+    sized = [(aspect.title, cols.widths[cols.title]), (answer.evidence, cols.text_width)]
     sized.append((answer.next_steps, cols.text_width))
     if aspect.descriptors:
         for d in aspect.descriptors:
@@ -589,6 +655,16 @@ def _rank_of(fw: Framework, label: str | None) -> int:
     return 0
 
 
+def _match_level(cell: str) -> str:
+    """The rank of the level in `cell`, compared as text.
+
+    The cell may hold the number 3 where the Lists range holds the text "3" (a number pasted in,
+    or a program that ignores the cell's text format); MATCH never finds a number among texts, so
+    the cell is turned into text first. An empty cell becomes "" and matches nothing.
+    """
+    return f'MATCH({cell}&"",{layout.LEVELS_NAME},0)'
+
+
 def _write_next_level(
     sheet: Any,
     row: int,
@@ -601,9 +677,8 @@ def _write_next_level(
     if not aspect.descriptors:
         _ok(sheet.write_blank(row, cols.next_level, None, fmt.next_level), "a next-level cell")
         return
-    chosen = _addr(row, cols.level)
     span = f"{_addr(row, cols.first_descriptor)}:{_addr(row, cols.last_descriptor)}"
-    match = f"MATCH({chosen},{layout.LEVELS_NAME},0)"
+    match = _match_level(_addr(row, cols.level))
     formula = f'=IFERROR(IF({match}<{fw.level_count},INDEX({span},1,{match}+1),""),"")'
     rank = _rank_of(fw, level)
     following = aspect.descriptor(rank + 1) if 0 < rank < fw.level_count else None
@@ -676,21 +751,33 @@ def _write_guidance(sheet: Any, fw: Framework, fmt: _Formats) -> None:
 # --- My profile -------------------------------------------------------------------------------
 
 
+PROFILE_WIDTHS = (18, 40, 14, 8)  # code, aspect title, chosen level, position (hidden)
+PROFILE_CHART_COL = 5
+PROFILE_CHARS_PER_WIDTH = 1.15
+PROFILE_CHART_WIDTH = 480
+
+
 def _write_profile(
     book: Any, sheet: Any, spec: _Spec, cols: _ReviewColumns, rows: list[int], fmt: _Formats
 ) -> None:
     fw = spec.fw
     sheet.hide_gridlines(2)
-    _width(sheet, 0, 0, 26)
-    _width(sheet, 1, 1, 40)
-    _width(sheet, 2, 3, 14)
+    for col, width in enumerate(PROFILE_WIDTHS):
+        _width(sheet, col, col, width)
+    # The position column feeds the chart's bar heights; a school reads levels by their labels,
+    # so the numbers stay out of sight (the chart is told to plot hidden cells).
+    _ok(sheet.set_column(3, 3, PROFILE_WIDTHS[3], None, {"hidden": True}), "the position column")
+    _width(sheet, 4, 4, 2)
     name = spec.school.name if spec.school else "your school"
     _put(sheet, 0, 0, f"My profile: {name}", fmt.title)
     _height(sheet, 0, 24)
     note = f"Worked out from the '{layout.REVIEW_SHEET}' sheet as you choose levels."
     _put(sheet, 1, 0, note, fmt.note)
-    count_rows = _profile_counts(sheet, spec, cols, rows, fmt, top=3)
-    aspect_rows = _profile_aspects(sheet, spec, cols, rows, fmt, top=count_rows[-1] + 3)
+    count_top = 3
+    aspect_top = count_top + 2 + fw.level_count + 1 + 2
+    positions = f"$D${aspect_top + 3}:$D${aspect_top + 2 + len(rows)}"
+    count_rows = _profile_counts(sheet, spec, positions, fmt, top=count_top)
+    aspect_rows = _profile_aspects(sheet, spec, cols, rows, fmt, top=aspect_top)
     _profile_charts(book, sheet, fw, count_rows, aspect_rows)
     _protect(sheet)
     _print_setup(sheet)
@@ -700,29 +787,34 @@ def _review_ref(row: int, col: int) -> str:
     return f"'{layout.REVIEW_SHEET}'!{_addr(row, col)}"
 
 
-def _profile_counts(
-    sheet: Any, spec: _Spec, cols: _ReviewColumns, rows: list[int], fmt: _Formats, top: int
-) -> list[int]:
+def scale_words(fw: Framework) -> str:
+    """The framework's scale in its own words, least developed first."""
+    return (
+        f"{fw.levels[0].label} is the least developed level and {fw.levels[-1].label} the most "
+        "developed"
+    )
+
+
+def _profile_counts(sheet: Any, spec: _Spec, positions: str, fmt: _Formats, top: int) -> list[int]:
+    """How many aspects are at each level, counted from the (numeric) positions column."""
     fw = spec.fw
-    _section(sheet, top, "How many aspects at each level", fmt, 1)
+    _section(sheet, top, "How many aspects at each level", fmt, 2)
     _put(sheet, top + 1, 0, "Level", fmt.header)
     _put(sheet, top + 1, 1, "Aspects", fmt.header)
-    first, last = rows[0], rows[-1]
-    level_col = xl_col_to_name(cols.level)
-    span = f"'{layout.REVIEW_SHEET}'!${level_col}${first + 1}:${level_col}${last + 1}"
     chosen = [_rank_of(fw, f.level) for f in spec.filled.values()]
     out = []
     for level in fw.levels:
         row = top + 2 + level.rank - 1
         _put(sheet, row, 0, level.label, fmt.cell)
-        formula = f"=COUNTIF({span},{_addr(row, 0)})"
+        formula = f"=COUNTIF({positions},{level.rank})"
         _formula(sheet, row, 1, formula, fmt.number, chosen.count(level.rank))
         out.append(row)
     row = out[-1] + 1
     _put(sheet, row, 0, "No level chosen yet", fmt.cell)
+    n_aspects = len(fw.aspects)
     counted = f"{_addr(out[0], 1)}:{_addr(out[-1], 1)}"
     answered = sum(1 for r in chosen if r)
-    _formula(sheet, row, 1, f"={len(rows)}-SUM({counted})", fmt.number, len(rows) - answered)
+    _formula(sheet, row, 1, f"={n_aspects}-SUM({counted})", fmt.number, n_aspects - answered)
     return out
 
 
@@ -730,27 +822,34 @@ def _profile_aspects(
     sheet: Any, spec: _Spec, cols: _ReviewColumns, rows: list[int], fmt: _Formats, top: int
 ) -> list[int]:
     fw = spec.fw
-    _section(sheet, top, "Your level for each aspect", fmt, 1)
-    headers = (layout.CODE_HEADER, layout.TITLE_HEADER, layout.LEVEL_HEADER, "Level number")
+    _section(sheet, top, "Your level for each aspect", fmt, 3)
+    headers = (layout.CODE_HEADER, layout.TITLE_HEADER, layout.LEVEL_HEADER, "Position")
     for col, text in enumerate(headers):
         _put(sheet, top + 1, col, text, fmt.header)
     out = []
     for i, (aspect, review_row) in enumerate(zip(fw.aspects, rows, strict=True)):
         row = top + 2 + i
         level = spec.filled.get(aspect.code, Filled(None)).level or ""
+        rank = _rank_of(fw, level)
         chosen = _review_ref(review_row, cols.level)
         _formula(sheet, row, 0, f"={_review_ref(review_row, cols.code)}", fmt.code, aspect.code)
         _formula(sheet, row, 1, f"={_review_ref(review_row, cols.title)}", fmt.cell, aspect.title)
-        _formula(sheet, row, 2, f'=IF({chosen}="","",{chosen})', fmt.cell, level)
-        rank = f"=IFERROR(MATCH({chosen},{layout.LEVELS_NAME},0),0)"
-        _formula(sheet, row, 3, rank, fmt.number, _rank_of(fw, level))
+        # As text, so a level stored as a number shows (and charts) like the one picked.
+        match = _match_level(chosen)
+        shown = f'=IFERROR(INDEX({layout.LEVELS_NAME},{match}),"")'
+        _formula(sheet, row, 2, shown, fmt.cell, fw.level(rank).label if rank else "")
+        _formula(sheet, row, 3, f"=IFERROR({match},0)", fmt.number, rank)
+        # Err towards two lines: a title cut off by the row below is unreadable.
+        sized = [(aspect.title, PROFILE_WIDTHS[1])]
+        _height(sheet, row, _row_height(sized, chars_per_width=PROFILE_CHARS_PER_WIDTH))
         out.append(row)
-    note = (
-        f"Level number: 1 = {fw.levels[0].label} (least developed) ... "
-        f"{fw.level_count} = {fw.levels[-1].label} (most developed); 0 = not chosen yet."
-    )
-    _put(sheet, out[-1] + 1, 0, note, fmt.note)
+    note = f"In this framework {scale_words(fw)}. The taller an aspect's bar, the more developed it is."
+    _put(sheet, out[-1] + 2, 0, note, fmt.note)
     return out
+
+
+def _scale_axis(fw: Framework) -> str:
+    return f"{fw.levels[0].label} least developed ... {fw.levels[-1].label} most developed"
 
 
 def _profile_charts(
@@ -767,11 +866,12 @@ def _profile_charts(
             "data_labels": {"value": True},
         }
     )
-    levels.set_title({"name": "How many aspects at each level"})
+    levels.set_title({"name": "How many aspects at each level", "name_font": {"size": 11}})
     levels.set_legend({"none": True})
+    levels.set_x_axis({"name": _scale_axis(fw), "name_font": {"size": 8, "bold": False}})
     levels.set_y_axis({"min": 0, "major_unit": 1, "name": "Aspects"})
-    levels.set_size({"width": 620, "height": 300})
-    _ok(sheet.insert_chart(3, 5, levels), "the chart of levels")
+    levels.set_size({"width": PROFILE_CHART_WIDTH, "height": 250})
+    _ok(sheet.insert_chart(3, PROFILE_CHART_COL, levels), "the chart of levels")
 
     aspects = book.add_chart({"type": "column"})
     aspects.add_series(
@@ -782,10 +882,19 @@ def _profile_charts(
             "fill": {"color": "#2E75B6"},
         }
     )
-    aspects.set_title({"name": "Your level for each aspect"})
+    aspects.set_title({"name": "Your level for each aspect", "name_font": {"size": 11}})
     aspects.set_legend({"none": True})
-    axis_name = f"1 = {fw.levels[0].label} ... {fw.level_count} = {fw.levels[-1].label}"
-    aspects.set_y_axis({"min": 0, "max": fw.level_count, "major_unit": 1, "name": axis_name})
+    # The bars' heights are positions on the scale, which a reader of "4 ... 1" would misread as
+    # levels: the axis carries the framework's words, not numbers.
+    aspects.set_y_axis(
+        {"min": 0, "max": fw.level_count, "major_unit": 1, "label_position": "none",
+         "name": _scale_axis(fw), "name_font": {"size": 8, "bold": False},
+         "major_gridlines": {"visible": True}}
+    )  # fmt: skip
     aspects.set_x_axis({"num_font": {"rotation": -45}})
-    aspects.set_size({"width": 620, "height": 320})
-    _ok(sheet.insert_chart(20, 5, aspects), "the chart of your levels")
+    aspects.set_size({"width": PROFILE_CHART_WIDTH, "height": 300})
+    aspects.show_hidden_data()
+    # Placed by offset from the first chart's cell, not by row: the rows below grow with wrapped
+    # titles, and the two charts must stay together on the first printed page.
+    place = {"y_offset": 270}
+    _ok(sheet.insert_chart(3, PROFILE_CHART_COL, aspects, place), "the chart of your levels")
