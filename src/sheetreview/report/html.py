@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from sheetreview import __version__
+from sheetreview.core import fs
 from sheetreview.framework import Framework
 from sheetreview.report import benchmarks as bm
 from sheetreview.report import story as story_
@@ -34,15 +35,8 @@ BLANK_CELL = "<span class='blank'>blank</span>"
 
 
 def write_html(path: Path, bench: bm.Benchmarks, files: pd.DataFrame) -> Path:
-    """Write report.html whole (via a temporary file beside it) and return its path."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.html")
-    try:
-        tmp.write_text(render(bench, files), encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    """Write report.html whole (a reader never opens half a page) and return its path."""
+    return fs.write_text(Path(path), render(bench, files))
 
 
 def render(bench: bm.Benchmarks, files: pd.DataFrame) -> str:
