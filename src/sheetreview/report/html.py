@@ -547,6 +547,8 @@ nav ul { display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; padding: 0; list-sty
 a { color: #0b4f8a; }
 :focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
 .levels { display: flex; flex-wrap: wrap; gap: .3rem; padding: 0; list-style: none; margin: .2rem 0; }
+.scale { display: flex; flex-wrap: wrap; align-items: center; gap: 0 .8rem; }
+.scale p { margin: .3rem 0; }
 .swatch { display: inline-block; padding: .15rem .6rem; border-radius: 3px; border: 1px solid #595959; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: .8rem; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: .2rem .9rem .6rem; }
@@ -564,6 +566,7 @@ th, td { border: 1px solid var(--line); padding: .25rem .45rem; text-align: left
 thead th { background: #eeeeee; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.heat td { text-align: center; white-space: nowrap; font-size: .85rem; }
+table.aspects th[scope="row"], table.heat thead th, td.num { white-space: nowrap; }
 table.heat thead th { font-size: .85rem; }
 .blank { font-style: italic; color: #1a1a1a; }
 th button { font: inherit; font-weight: 600; background: none; border: 0; padding: 0; cursor: pointer;

@@ -145,6 +145,8 @@ class Styles:
             num_format='"up "0.00" levels";"down "0.00" levels";"no change"', valign="top"
         )
         self.whole = self.get(num_format="0", valign="top")
+        self.mid0 = self.get(num_format="0", valign="top", align="center")
+        self.mid1 = self.get(num_format="0.0", valign="top", align="center")
         self.blank = self.get(bg_color=BLANK_COLOUR, border=1, border_color="#ffffff")
         # A school's position is stored as its difference from the median and shown as a word,
         # so it sorts and filters by size while reading "above", "at" or "below".
@@ -382,7 +384,7 @@ def _story_aspects(ctx: Context, sh: Sheet, told: story_.Story) -> None:
         for r in rows.itertuples():
             values = [r.aspect_code, r.aspect_title, words.level_text(fw, r.median),
                       _share(r.share_lowest), r.n]  # fmt: skip
-            sh.line(values, [ctx.st.top, ctx.st.wrap, ctx.st.wrap, ctx.st.top, ctx.st.whole])
+            sh.line(values, [ctx.st.top, ctx.st.wrap, ctx.st.wrap, ctx.st.top, ctx.st.mid0])
 
 
 def _share(value: Any) -> str:
@@ -401,7 +403,7 @@ def _story_support(ctx: Context, sh: Sheet, told: story_.Story) -> None:
     for s in told.lowest_schools.itertuples():
         values = [s.school_urn, s.school_name, words.on_scale(fw, s.mean_rank),
                   words.difference_text(s.difference), s.aspects_answered]  # fmt: skip
-        sh.line(values, [st.top, st.wrap, st.dec1, st.wrap, st.whole])
+        sh.line(values, [st.top, st.wrap, st.mid1, st.wrap, st.mid0])
     if told.previous is None:
         return
     sh.skip()
@@ -426,7 +428,7 @@ def _story_support(ctx: Context, sh: Sheet, told: story_.Story) -> None:
     for s in told.falls.itertuples():
         values = [s.school_urn, s.school_name, words.change_text(s.change), s.aspects_down,
                   words.on_scale(fw, s.mean_to)]  # fmt: skip
-        sh.line(values, [st.top, st.wrap, st.wrap, st.wrap, st.dec1])
+        sh.line(values, [st.top, st.wrap, st.wrap, st.wrap, st.mid1])
 
 
 def _story_changes(ctx: Context, sh: Sheet, told: story_.Story) -> None:
@@ -477,7 +479,7 @@ def _story_groups(ctx: Context, sh: Sheet, told: story_.Story) -> None:
                 median = members["mean_rank"].median()
                 values = [group, "", n, words.on_scale(fw, median),
                           words.difference_text(median - everyone, "all schools")]  # fmt: skip
-            sh.line(values, [st.wrap, None, st.whole, st.dec1, st.wrap])
+            sh.line(values, [st.wrap, None, st.mid0, st.mid1, st.wrap])
 
 
 def _story_index(ctx: Context, sh: Sheet, told: story_.Story) -> None:
