@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format office fonts bench templates samples clean
+.PHONY: demo test lint format office fonts browser bench templates samples clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "$(PY) not found; install Python 3.11"; exit 1; }
@@ -25,6 +25,17 @@ office:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(OFFICE_PACKAGES) >/dev/null; \
 	fi
 
+# Debian's Chromium, for the tests that open report.html the way a reader does (Playwright drives
+# it; browser downloads are impossible, so Playwright is never asked to install one).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "Installing Chromium (apt-get)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+
 # Fonts for the scripts schools write in (Arabic, Urdu, Bengali, Chinese...), for charts and packs.
 # matplotlib's font list is rebuilt afterwards, so it sees fonts installed after its first run.
 FONT_PACKAGES := fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
@@ -44,7 +55,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) office fonts lint
+test: $(STAMP) office fonts browser lint
 	$(BIN)/python -m pytest -q
 
 format: $(STAMP)

@@ -75,6 +75,11 @@ def main() -> int:
         )
         pack = next(iter(sorted((demo / "packs").rglob("*.pdf"))))
         save(page_png(pack, 1, tmp_dir / "pack.png", dpi=80), "pack-page-1.png")
+        if (demo / "report.html").exists():
+            from devtools.browser import screenshot
+
+            shot = screenshot(demo / "report.html", tmp_dir / "report.png", 1280, 1000)
+            save(Image.open(shot), "report-html.png")
     charts = demo / "charts"
     save(Image.open(charts / "distribution_edtech-srf-2026-autumn.png"), "distribution.png")
     save(Image.open(charts / "heatmap_edtech-srf-2026-autumn.png"), "heatmap.png", (0, 0, 1, 0.55))

@@ -331,3 +331,82 @@ def test_school_in_only_one_round_is_reported(two_rounds):
 
 def test_one_round_has_no_progress_tables(cohort):
     assert cohort.round_changes.empty and cohort.compared == []
+
+
+# --- comparator groups ---------------------------------------------------------------------------
+
+# Six schools in one trust (the smallest group that shows its spread is 5), two in another;
+# the LA column is empty for every school, so there is no LA grouping at all.
+GROUPED = {(str(100 + i), f"S{i}"): {"1a-1": level} for i, level in enumerate("44332211")}
+TRUSTS = {**{str(100 + i): "Oak Trust" for i in range(6)}, "106": "Elm Trust", "107": "Elm Trust"}
+
+
+def grouped() -> bm.Benchmarks:
+    raw = pd.DataFrame(judgements("edtech-srf", "2026", GROUPED), columns=RESPONSE_COLUMNS)
+    listed = pd.DataFrame(
+        [
+            {"urn": u, "name": "", "la": "", "trust": t, "phase": "primary"}
+            for u, t in TRUSTS.items()
+        ]
+    )
+    responses = bm.attach_groups(bm.prepare(raw), listed)
+    return bm.compute(responses, {"edtech-srf": builtin("edtech-srf")})
+
+
+def test_statistics_are_also_computed_within_each_trust_and_phase():
+    bench = grouped()
+    stats = bench.group_stats[bench.group_stats["aspect_code"] == "1a-1"]
+    assert sorted(set(zip(stats["group_by"], stats["group"], strict=True))) == [
+        ("phase", "primary"), ("trust", "Elm Trust"), ("trust", "Oak Trust"),
+    ]  # fmt: skip
+    oak = stats[stats["group"] == "Oak Trust"].iloc[0]
+    # Oak's labels 4 4 3 3 2 2 are ranks 1 1 2 2 3 3: median 2, two at each rank
+    assert (oak["n"], oak["median"], oak["n_rank_1"], oak["n_rank_4"]) == (6, 2, 2, 0)
+    phase = stats[stats["group_by"] == "phase"].iloc[0]
+    assert phase["n"] == 8 and phase["median"] == bench.aspect_stats.iloc[0]["median"]
+
+
+def test_a_group_under_five_schools_gets_no_distribution_statistics():
+    bench = grouped()
+    elm = bench.group_stats[bench.group_stats["group"] == "Elm Trust"].iloc[0]
+    assert elm["n"] == 2
+    for column in ("median", "q1", "q3", "mean", "n_rank_4", "share_highest"):
+        assert pd.isna(elm[column]), column
+    elm_schools = bench.group_benchmarks[bench.group_benchmarks["group"] == "Elm Trust"]
+    assert elm_schools["cohort_median"].isna().all() and elm_schools["percentile"].isna().all()
+    assert (elm_schools["position"] == "").all()
+
+
+def test_each_school_is_placed_within_its_trust_as_well_as_among_all():
+    bench = grouped()
+    rows = bench.group_benchmarks
+    s0 = rows[(rows["school_urn"] == "100") & (rows["group"] == "Oak Trust")].iloc[0]
+    # S0 (rank 1) against Oak's median 2, and below 4 of its 5 others, tied with 1: percentile 10
+    assert (s0["cohort_median"], s0["difference"], s0["percentile"]) == (2, -1, 10)
+    everyone = bench.school_benchmarks
+    assert everyone.iloc[0]["group_by"] == "all" and everyone.iloc[0]["group"] == ""
+
+
+def test_without_a_school_list_there_are_only_all_school_rows(cohort):
+    assert set(cohort.aspect_stats["group_by"]) == {"all"}
+    assert cohort.group_stats.empty
+
+
+def test_group_columns_reach_the_csv_files(tmp_path):
+    from sheetreview.report.build import build_report
+
+    out = write_out(tmp_path / "out", judgements("edtech-srf", "2026", GROUPED))
+    listed = tmp_path / "schools.csv"
+    listed.write_text(
+        "urn,name,trust\n" + "".join(f"{u},S,{t}\n" for u, t in TRUSTS.items()), encoding="utf-8"
+    )
+    build_report(out, school_charts=False, schools_file=listed)
+    stats = pd.read_csv(out / "aspect_stats.csv", dtype=str, keep_default_na=False)
+    assert list(stats.columns[:4]) == ["round", "framework", "group_by", "group"]
+    assert {"all", "trust"} == set(stats["group_by"])
+    schools = pd.read_csv(out / "school_benchmarks.csv", dtype=str, keep_default_na=False)
+    assert len(schools[schools["group"] == "Oak Trust"]) == 6  # one judgement per Oak school
+    assert (out / "schools.csv").exists()  # a later report compares the same groups
+    build_report(out, school_charts=False)
+    again = pd.read_csv(out / "aspect_stats.csv", dtype=str, keep_default_na=False)
+    assert again.equals(stats)

@@ -233,3 +233,28 @@ def test_mapping_to_a_code_that_does_not_exist_is_refused(tmp_path):
     err = _error(tmp_path, VERSIONED.replace("OLD1: A1", "OLD1: A9"))
     assert "'A9' is not an aspect code of this version" in str(err)
     assert "previous_versions[0].aspects.OLD1" in str(err)
+
+
+def test_every_builtin_framework_declares_a_short_name_for_sheet_names():
+    for fw in all_builtin():
+        assert fw.short_name and len(fw.short_name) <= 12, fw.id
+        assert fw.sheet_label == fw.short_name
+
+
+def test_short_name_is_checked_and_not_part_of_the_content_hash(tmp_path):
+    text = (Path(__file__).parent.parent / "src/sheetreview/frameworks/lp-steps.yaml").read_text(
+        encoding="utf-8"
+    )
+    renamed = tmp_path / "renamed.yaml"
+    renamed.write_text(text.replace('short_name: "LP Steps"', 'short_name: "Steps"'), "utf-8")
+    assert load_file(renamed).short_name == "Steps"
+    assert load_file(renamed).content_hash == builtin("lp-steps").content_hash
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace('short_name: "LP Steps"', 'short_name: "Steps: [2025]"'), "utf-8")
+    with pytest.raises(FrameworkError, match="short_name"):
+        load_file(bad)
+
+
+def test_short_name_survives_the_saved_definition():
+    fw = builtin("pd-quality-mark")
+    assert from_dict(fw.to_dict()).short_name == "PD QM"

@@ -90,3 +90,22 @@ def test_school_profiles_say_where_a_school_stands_in_words_and_svg_on_request(t
     text = svgs[0].read_text(encoding="utf-8")
     assert "cohort median" in text.lower()
     assert "level_rank" not in text and "Mean level" not in text
+
+
+def test_report_with_a_bad_school_list_says_which_row_and_exits_1(tmp_path):
+    out = write_out(tmp_path / "out", judgements("edtech-srf", "2026-autumn", COHORT))
+    listed = tmp_path / "schools.csv"
+    listed.write_text("urn,name,trust\n100001,A,Oak\n,B,Oak\n", encoding="utf-8")
+    result = run("report", str(out), "--schools", str(listed), "--no-school-charts")
+    assert result.exit_code == 1
+    assert "row 3" in result.output and "URN" in result.output
+    assert "Traceback" not in result.output
+    assert not (out / "schools.csv").exists()
+
+
+def test_report_names_report_html_beside_the_summary(tmp_path):
+    out = write_out(tmp_path / "out", judgements("edtech-srf", "2026-autumn", COHORT))
+    result = run("report", str(out), "--no-school-charts")
+    assert result.exit_code == 0, result.output
+    assert (out / "report.html").exists()
+    assert f"(or, in any browser, {out / 'report.html'})" in result.output

@@ -138,14 +138,63 @@ def test_aspects_sheet_has_a_native_percent_stacked_chart_in_level_order(report_
     assert colours[:4] == [c.lstrip("#").upper() for c in level_colours(4)]
 
 
+def overview_cells(path: Path) -> list:
+    ws = openpyxl.load_workbook(path)["Overview"]
+    return [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+
+
 def test_overview_names_counts_and_weakest_aspects(report_out):
-    ws = openpyxl.load_workbook(report_out / "summary.xlsx")["Overview"]
-    cells = [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    cells = overview_cells(report_out / "summary.xlsx")
     assert "rejected" in cells and cells[cells.index("rejected") + 1] == 1
-    assert "Schools in this cohort" in cells
-    assert cells[cells.index("Schools in this cohort") + 1] == 3
-    weakest = cells.index("Weakest aspects: lowest median level")
-    assert cells[weakest + 6] == "1b-1" or cells[weakest + 6] == "1a-2"
+    assert "3 schools returned a review" in cells
+    weakest = cells.index("Weakest aspects")
+    # 1a-2: ranks 2, 2, 3 (median 2); 1a-1: 1, 3, 4 (median 3); 1b-1: 4, 2 (median 3)
+    assert cells[cells.index("Code", weakest) + 5] == "1a-2"
+    assert cells[cells.index("1a-2", weakest) + 2] == "3"  # median rank 2 is edtech-srf's label "3"
+
+
+def test_overview_names_the_schools_that_most_need_support(report_out):
+    cells = overview_cells(report_out / "summary.xlsx")
+    start = cells.index("Schools that most need support")
+    lowest = cells[cells.index("URN", start) + 5 :]
+    # =1+1's ranks 1, 2 (mean 1.5) are the lowest: on edtech-srf's scale 4..1 that is 3.5
+    assert lowest[:4] == ["0012345", "=1+1", 3.5, "1.5 levels below the cohort median"]
+
+
+def test_nothing_a_reader_sees_speaks_of_level_rank(report_out):
+    wb = openpyxl.load_workbook(report_out / "summary.xlsx")
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            for value in row:
+                assert "level_rank" not in str(value), (ws.title, value)
+                assert "rank)" not in str(value), (ws.title, value)
+
+
+def test_overview_prints_landscape_a4_one_page_wide(report_out):
+    xml = sheet_xml(report_out / "summary.xlsx")["xl/worksheets/sheet1.xml"]
+    assert 'orientation="landscape"' in xml and 'paperSize="9"' in xml
+    assert 'fitToWidth="1"' in xml or 'fitToHeight="0"' in xml
+
+
+def test_blank_aspects_are_counted_from_the_schools_that_returned(tmp_path):
+    rows = [r for r in cohort_rows() if r["level"]]  # ingest writes no row for a blank level
+    build_report(write_out(tmp_path, rows), school_charts=False)
+    ws = openpyxl.load_workbook(tmp_path / "summary.xlsx")["Aspects"]
+    table = list(ws.iter_rows(values_only=True))
+    header = next(r for r in table if r and r[0] == "Code")
+    blank = {r[0]: r[header.index("Blank")] for r in table[table.index(header) + 1 :] if r[0]}
+    assert blank["1b-1"] == 1 and blank["1a-1"] == 0
+    assert blank["1c-1"] == 3  # no school answered it
+
+
+def test_data_quality_starts_with_the_files_to_chase(report_out):
+    ws = openpyxl.load_workbook(report_out / "summary.xlsx")["Data quality"]
+    cells = [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    chase = cells.index("Files that need action: 1")
+    assert cells[chase + 5 : chase + 7] == ["=bad.xls", "rejected"]
+    assert chase < cells.index("sha256")
+    header = next(r for r in ws.iter_rows(values_only=True) if r and r[0] == "file")
+    assert header[1] == "status" and header[-1] in ("sha256", "bytes", "assessment_date")
 
 
 def test_several_frameworks_each_get_their_own_sheets(tmp_path):
@@ -154,16 +203,35 @@ def test_several_frameworks_each_get_their_own_sheets(tmp_path):
     build_report(write_out(tmp_path, rows), school_charts=False)
     names = openpyxl.load_workbook(tmp_path / "summary.xlsx").sheetnames
     for kind in ("Matrix", "Aspects", "Schools"):
-        assert f"{kind} edtech-srf 2026" in names and f"{kind} lp-steps 2026" in names
+        assert f"{kind} EdTech SRF" in names and f"{kind} LP Steps" in names
+
+
+def test_sheet_names_use_short_names_and_rounds_and_stay_unique(tmp_path):
+    rows = []
+    for fid, code, level in (
+        ("pd-quality-mark", "LPD-V", "Developing"),
+        ("lp-steps", "ORG", "Step 1 Aware"),
+    ):
+        for rnd in ("2025-autumn", "2026-autumn", "2026/27 [a very long round label]"):
+            rows += judgements(fid, rnd, {("1", "A"): {code: level}})
+    build_report(write_out(tmp_path, rows), school_charts=False)
+    names = openpyxl.load_workbook(tmp_path / "summary.xlsx").sheetnames
+    assert "Aspects PD QM 2025-autumn" in names and "Schools LP Steps 2026-autumn" in names
+    assert all(len(n) <= 31 and not re.search(r"[\[\]:*?/\\']", n) for n in names)
+    assert len({n.lower() for n in names}) == len(names)
+    numbered = [n for n in names if re.fullmatch(r"(Matrix|Aspects|Schools) \d+", n)]
+    assert len(numbered) == 6  # the long round, in both frameworks; listed on the Overview
+    cells = overview_cells(tmp_path / "summary.xlsx")
+    assert all(n in cells for n in numbered)
 
 
 def test_long_sheet_names_stay_valid_and_unique():
-    from sheetreview.report.benchmarks import Cohort
-
     used: set[str] = set()
-    a = summary.sheet_name("Aspects", Cohort("pd-quality-mark", "2026/27 [spring]"), 0, False, used)
-    b = summary.sheet_name("Aspects", Cohort("pd-quality-mark", "2027/28 [spring]"), 1, False, used)
-    assert a != b and len(a) <= 31 and len(b) <= 31
+    a = summary.sheet_name("Aspects", "pd-quality-mark 2026/27 [spring]", 1, used)
+    b = summary.sheet_name("Aspects", "pd-quality-mark 2027/28 [spring]", 2, used)
+    c = summary.sheet_name("Aspects", "PD QM 2026", 3, used)
+    d = summary.sheet_name("aspects", "pd qm 2026", 4, used)
+    assert len({a, b, c, d}) == 4 and all(len(n) <= 31 for n in (a, b, c, d))
     assert not re.search(r"[\[\]:*?/\\]", a + b)
 
 
@@ -194,7 +262,7 @@ def test_two_rounds_add_progress_tables_sheet_and_charts(tmp_path):
     assert (tmp_path / "charts" / "rounds_medians_edtech-srf.png").exists()
     assert (tmp_path / "charts" / "rounds_schools_edtech-srf.svg").exists()
     wb = openpyxl.load_workbook(tmp_path / "summary.xlsx")
-    assert "Progress" in wb.sheetnames and "Matrix edtech-srf 2026" in wb.sheetnames
+    assert "Progress" in wb.sheetnames and "Matrix 2026" in wb.sheetnames
     cells = [c for row in wb["Progress"].iter_rows(values_only=True) for c in row if c is not None]
     assert "From round 2026 to round 2027" in cells
     assert "Schools not in every round: 2" in cells

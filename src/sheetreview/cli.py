@@ -356,13 +356,23 @@ def ingest(
 
 
 def _do_report(
-    out_dir: str, school_charts: bool, quiet: bool, jobs: int | None = None, svg: bool = False
+    out_dir: str,
+    school_charts: bool,
+    quiet: bool,
+    jobs: int | None = None,
+    svg: bool = False,
+    schools_file: str | None = None,
 ) -> None:
     from sheetreview.report.build import build_report
 
     with _progress("Drawing charts", quiet) as progress:
         summary = build_report(
-            Path(out_dir), school_charts=school_charts, progress=progress, jobs=jobs, svg=svg
+            Path(out_dir),
+            school_charts=school_charts,
+            progress=progress,
+            jobs=jobs,
+            svg=svg,
+            schools_file=Path(schools_file) if schools_file else None,
         )
     for line in summary.lines():
         click.echo(line)
@@ -375,15 +385,29 @@ def _do_report(
     "--jobs", "-j", type=click.IntRange(1, 256), help="Processes for charts (default: CPU count)."
 )
 @click.option("--svg", is_flag=True, help="Also write each school's profile chart as SVG (slower).")
+@click.option(
+    "--schools",
+    "schools_file",
+    type=click.Path(dir_okay=False),
+    help="School list (urn, name; la, trust, phase): statistics also within each group. "
+    "Kept in OUT for later reports.",
+)
 @_quiet_option
-def report(out_dir: str, no_school_charts: bool, jobs: int | None, svg: bool, quiet: bool) -> None:
-    """Write the statistics, summary.xlsx and charts from an ingested OUT.
+def report(
+    out_dir: str,
+    no_school_charts: bool,
+    jobs: int | None,
+    svg: bool,
+    schools_file: str | None,
+    quiet: bool,
+) -> None:
+    """Write the statistics, summary.xlsx, report.html and charts from an ingested OUT.
 
     \b
     Example:
-        sheetreview report out/
+        sheetreview report out/ --schools schools.csv
     """
-    _do_report(out_dir, not no_school_charts, quiet, jobs, svg)
+    _do_report(out_dir, not no_school_charts, quiet, jobs, svg, schools_file)
 
 
 @cli.command()

@@ -41,6 +41,7 @@ class DemoSummary:
             "",
             "Open first:",
             f"  {out / 'summary.xlsx'}  the trust leader's five-minute read",
+            f"  {out / 'report.html'}  the same story in any browser, on a laptop or a phone",
             f"  {out / 'charts'}/  distributions, heatmaps, progress and each school's profile",
             f"  {out / 'files.csv'}, {out / 'problems.csv'} and {out / 'feedback'}/  what each school must fix",
             f"  {out / 'packs'}/  each school's own benchmark pack",
@@ -60,7 +61,10 @@ def run_demo(out_dir: Path, *, progress: Progress = None) -> DemoSummary:
     for fw in all_builtin():
         summary.templates += generate_workbooks(fw, out / "templates")
     summary.ingest_lines = ingest(sample / "returns", out, progress=progress).lines()
-    summary.report_lines = build_report(out, progress=progress).lines()
+    # The school list gives each school's LA, trust and phase: the report compares within them.
+    summary.report_lines = build_report(
+        out, progress=progress, schools_file=sample / "schools.csv"
+    ).lines()
     summary.feedback_lines = write_feedback(out, out / "feedback", annotate=True).lines()
     summary.packs_lines = write_packs(out, out / "packs", progress=progress).lines()
     summary.workbooks = generate_workbooks(

@@ -25,6 +25,10 @@ from sheetreview.errors import FrameworkError
 FORMAT = 1
 KINDS = ("aspect", "summary")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# A sheet is named "<kind> <short name> <round>" (Excel: at most 31 characters): "Schools " takes 8
+# and a round such as "2025-autumn" 11, which leaves 12 for the framework.
+SHORT_NAME_MAX = 12
+_SHORT_RE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9 -]{{0,{SHORT_NAME_MAX - 1}}}$")
 
 
 @dataclass(frozen=True)
@@ -92,10 +96,20 @@ class Framework:
     content_hash: str = ""
     path: str = ""
     previous_versions: tuple[VersionMap, ...] = ()
+    short_name: str = ""
 
     @property
     def level_count(self) -> int:
         return len(self.levels)
+
+    @property
+    def sheet_label(self) -> str:
+        """What names this framework in a sheet name: its short name, else its id, shortened.
+
+        Excel allows 31 characters per sheet name, and a name such as "Aspects pd-quality-mark
+        2025-autumn" does not fit; the definition's `short_name` says what a reader will recognise.
+        """
+        return self.short_name or self.id[:SHORT_NAME_MAX]
 
     def aspect(self, code: str) -> Aspect:
         for a in self.aspects:
@@ -149,6 +163,7 @@ class Framework:
         return {
             "id": self.id,
             "title": self.title,
+            "short_name": self.short_name,
             "version": self.version,
             "content_hash": self.content_hash,
             "publisher": self.publisher,
@@ -465,7 +480,25 @@ def _previous_versions(chk: _Checker, raw: Any, codes: set[str]) -> tuple[Versio
     return tuple(maps)
 
 
+def _short_name(chk: _Checker, data: dict) -> str:
+    short = chk.text(data, "short_name", "", required=False)
+    if short and not _SHORT_RE.match(short):
+        chk.fail(
+            "short_name",
+            f"short_name '{short}' must be 1 to {SHORT_NAME_MAX} letters, digits, spaces or "
+            "hyphens (it names sheets of the summary workbook); for example 'short_name: SRF'",
+        )
+    return short
+
+
+# Keys that change how a report is laid out, not what a school reads: a new short name must not
+# make every return already sent back look like it came from another version of the framework.
+_NOT_HASHED = frozenset({"short_name"})
+
+
 def _content_hash(data: Any) -> str:
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k not in _NOT_HASHED}
     canonical = json.dumps(
         data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
     )
@@ -508,6 +541,7 @@ def parse_framework(text: str, name: str) -> Framework:
         previous_versions=previous,
         content_hash=_content_hash(data),
         path=name,
+        short_name=_short_name(chk, data),
     )
     if chk.problems:
         first = chk.problems[0]
@@ -674,4 +708,5 @@ def from_dict(data: dict[str, Any]) -> Framework:
             for v in data.get("previous_versions", ())
         ),
         content_hash=data.get("content_hash", ""),
+        short_name=data.get("short_name", ""),
     )

@@ -32,6 +32,11 @@ REQUIRED_COLUMNS = (
     "level",
     "level_rank",
 )
+# Comparator groups a school list may give, and the smallest group whose spread is shown: a median
+# of three schools would let each work out the others' answers.
+GROUP_DIMENSIONS = ("la", "trust", "phase")
+GROUP_WORDS = {"all": "all schools", "la": "local authority", "trust": "trust", "phase": "phase"}
+MIN_GROUP = 5
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,9 @@ class Benchmarks:
     school_changes: pd.DataFrame = field(default_factory=pd.DataFrame)
     school_rounds: pd.DataFrame = field(default_factory=pd.DataFrame)
     unmapped: list[str] = field(default_factory=list)
+    group_stats: pd.DataFrame = field(default_factory=pd.DataFrame)
+    group_benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    group_overall: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def rounds_of(self, framework: str) -> list[str]:
         """A framework's rounds, in order."""
@@ -200,13 +208,16 @@ def aspect_stats(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> p
             "mean": g.mean(),
         }
     )
-    blanks = responses[responses["rank"].isna()].groupby(keys).size().rename("n_blank")
+    # responses.csv has no row for an aspect a school left blank, so a blank is a school of the
+    # cohort without an answer to that aspect, not a row without a rank.
+    schools = responses.groupby(KEYS)["school"].nunique().rename("_schools")
     counts = answered.groupby([*keys, "rank"]).size().unstack("rank", fill_value=0)
     top = int(max([grid["level_count"].max() if len(grid) else 0, *counts.columns, 0]))
     counts = counts.reindex(columns=range(1, top + 1), fill_value=0)
     counts.columns = [f"n_rank_{r}" for r in counts.columns]
-    out = grid.join(stats, on=keys).join(blanks, on=keys).join(counts, on=keys)
-    out[["n", "n_blank"]] = out[["n", "n_blank"]].fillna(0).astype("Int64")
+    out = grid.join(stats, on=keys).join(schools, on=KEYS).join(counts, on=keys)
+    out["n"] = out["n"].fillna(0).astype("Int64")
+    out["n_blank"] = (out["_schools"].fillna(0).astype("Int64") - out["n"]).clip(lower=0)
     for r in range(1, top + 1):
         col = f"n_rank_{r}"
         out[col] = out[col].fillna(0).astype("Int64").where(out["level_count"] >= r)
@@ -214,7 +225,16 @@ def aspect_stats(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> p
     out["share_lowest"] = 100 * out["n_rank_1"].astype(float) / n.where(n > 0)
     out["share_highest"] = _share_highest(out)
     columns = [*grid.columns, "n", "n_blank", *counts.columns, "median", "q1", "q3", "mean"]
-    return _sort(out[[*columns, "share_lowest", "share_highest"]], frameworks)
+    out = _sort(out[[*columns, "share_lowest", "share_highest"]], frameworks)
+    return _grouped(out, "all", "")
+
+
+def _grouped(table: pd.DataFrame, group_by: str, group: str) -> pd.DataFrame:
+    """`table` labelled as the statistics of one group (all schools: group_by "all", group "")."""
+    table = table.copy()
+    table.insert(2, "group_by", group_by)
+    table.insert(3, "group", group)
+    return table
 
 
 def _share_highest(table: pd.DataFrame) -> pd.Series:
@@ -243,7 +263,7 @@ def school_benchmarks(responses: pd.DataFrame, frameworks: dict[str, Framework])
     table["position"] = _position(table["difference"])
     table["percentile"] = percentile(table, keys, "level_rank")
     table["level_rank"] = table["level_rank"].astype("Int64")
-    return _sort(table, frameworks, "school_name", "school")
+    return _grouped(_sort(table, frameworks, "school_name", "school"), "all", "")
 
 
 def _position(difference: pd.Series) -> pd.Series:
@@ -283,6 +303,99 @@ def _aspect_totals(
         fw = frameworks.get(fid)
         totals.append(len(fw.aspects) if fw else int(seen[(rnd, fid)]))
     return totals
+
+
+# --- comparator groups -------------------------------------------------------------------------
+
+
+def attach_groups(responses: pd.DataFrame, schools: pd.DataFrame | None) -> pd.DataFrame:
+    """Give each judgement its school's la, trust and phase from the school list, by URN.
+
+    A school missing from the list, or a column the list leaves empty, is in no group of that
+    kind; it still counts among all schools.
+    """
+    if schools is None or schools.empty or "urn" not in schools:
+        return responses
+    listed = schools.assign(urn=schools["urn"].astype(str).str.strip()).drop_duplicates("urn")
+    listed = listed.set_index("urn")
+    urns = responses["school_urn"].astype(str).str.strip()
+    out = responses.copy()
+    for dim in GROUP_DIMENSIONS:
+        if dim in listed:
+            values = listed[dim].fillna("").astype(str).str.strip()
+            if (values != "").any():
+                out[dim] = urns.map(values).fillna("")
+    return out
+
+
+def group_dimensions(responses: pd.DataFrame) -> list[str]:
+    """The kinds of comparator group the school list gave (la, trust, phase)."""
+    return [d for d in GROUP_DIMENSIONS if d in responses and (responses[d] != "").any()]
+
+
+def _groups(responses: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    out = []
+    for dim in group_dimensions(responses):
+        for value, rows in responses[responses[dim] != ""].groupby(dim, sort=True):
+            out.append((dim, str(value), rows))
+    return out
+
+
+_DISTRIBUTION = ("median", "q1", "q3", "mean", "share_lowest", "share_highest")
+
+
+def group_stats(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
+    """aspect_stats within each comparator group; a group of fewer than MIN_GROUP schools in a
+    cohort keeps its counts of answers and blanks but no distribution (levels, median, mean)."""
+    parts = []
+    for dim, value, rows in _groups(responses):
+        table = aspect_stats(rows, frameworks)
+        table["group_by"], table["group"] = dim, value
+        small = _small(rows, table)
+        hidden = [c for c in table.columns if c.startswith("n_rank_") or c in _DISTRIBUTION]
+        for column in hidden:
+            table[column] = table[column].where(~small)
+        parts.append(table)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _small(rows: pd.DataFrame, table: pd.DataFrame) -> pd.Series:
+    """Rows of `table` whose cohort (round and framework) has fewer than MIN_GROUP schools."""
+    schools = rows.groupby(KEYS)["school"].nunique()
+    sizes = [
+        schools.get((r, f), 0) for r, f in zip(table["round"], table["framework"], strict=True)
+    ]
+    return pd.Series(sizes, index=table.index) < MIN_GROUP
+
+
+def group_benchmarks(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
+    """school_benchmarks within each comparator group (the group's median, the school's
+    difference and percentile), withheld for a group of fewer than MIN_GROUP schools."""
+    parts = []
+    for dim, value, rows in _groups(responses):
+        table = school_benchmarks(rows, frameworks)
+        table["group_by"], table["group"] = dim, value
+        small = _small(rows, table)
+        for column in ("cohort_median", "difference", "percentile"):
+            table[column] = table[column].where(~small)
+        table["position"] = table["position"].where(~small, "")
+        parts.append(table)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def group_overall(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
+    """Each school's overall position within each of its comparator groups (same rule)."""
+    parts = []
+    for dim, value, rows in _groups(responses):
+        table = school_overall(rows, frameworks)
+        table.insert(2, "group_by", dim)
+        table.insert(3, "group", value)
+        small = _small(rows, table)
+        for column in ("cohort_median", "difference", "percentile"):
+            table[column] = table[column].where(~small)
+        table["position"] = table["position"].where(~small, "")
+        parts.append(table)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def by_school(
@@ -452,5 +565,9 @@ def compute(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> Benchm
         school_benchmarks=school_benchmarks(responses, frameworks),
         school_overall=school_overall(responses, frameworks),
     )
+    if group_dimensions(responses):
+        bench.group_stats = group_stats(responses, frameworks)
+        bench.group_benchmarks = group_benchmarks(responses, frameworks)
+        bench.group_overall = group_overall(responses, frameworks)
     compare_rounds(bench)
     return bench

@@ -22,7 +22,9 @@ from sheetreview.errors import OutputError
 from sheetreview.framework import Aspect, Framework, Level, builtin, builtin_ids, from_dict
 from sheetreview.report import benchmarks as bm
 from sheetreview.report import charts
+from sheetreview.report.html import write_html
 from sheetreview.report.summary import MAX_EVIDENCE_ROWS, evidence_fits, write_summary
+from sheetreview.schools import read_schools
 
 ACCEPTED = out.READ_STATUSES
 FILES_COLUMNS = ("file", "sha256", "bytes", "status", "framework", "school_urn", "school_name")
@@ -39,6 +41,7 @@ class ReportSummary:
     schools: int = 0
     tables: list[Path] = field(default_factory=list)
     summary: Path | None = None
+    html: Path | None = None
     charts: int = 0
     school_charts: int = 0
     notes: list[str] = field(default_factory=list)
@@ -51,7 +54,8 @@ class ReportSummary:
             f"Wrote {self.charts} chart(s) to {self.out_dir / 'charts'}"
             + (f" ({self.school_charts} school profiles)" if self.school_charts else ""),
             *self.notes,
-            f"Open first: {self.summary}",
+            f"Open first: {self.summary}"
+            + (f" (or, in any browser, {self.html})" if self.html else ""),
         ]
         return out
 
@@ -157,6 +161,27 @@ def _read_responses(path: Path) -> pd.DataFrame:
     return raw
 
 
+# The school list the officer gave (report --schools, or ingest's): its la, trust and phase make
+# the comparator groups. Kept in OUT so a later `report OUT` compares the same groups.
+SCHOOL_LIST = "schools.csv"
+SCHOOL_LIST_COLUMNS = ["urn", "name", "la", "trust", "phase"]
+
+
+def school_list(out_dir: Path, schools_file: Path | None = None) -> pd.DataFrame | None:
+    """The school list for comparator groups: `schools_file` (saved into OUT), else OUT's copy."""
+    saved = out_dir / SCHOOL_LIST
+    if schools_file is not None:
+        listed = read_schools(schools_file)
+        table = pd.DataFrame(
+            [[s.urn, s.name, s.la, s.trust, s.phase] for s in listed], columns=SCHOOL_LIST_COLUMNS
+        )
+        out.write_table(table, saved)
+        return table
+    if saved.exists():
+        return out.read_table(out_dir, SCHOOL_LIST, SCHOOL_LIST_COLUMNS)
+    return None
+
+
 def _file_counts(files: pd.DataFrame) -> str:
     if files.empty or "status" not in files:
         return "responses.csv holds no judgements"
@@ -186,8 +211,10 @@ def _rounded(table: pd.DataFrame) -> pd.DataFrame:
 def tables(bench: bm.Benchmarks) -> dict[str, pd.DataFrame]:
     """The CSV files of a report, by file name."""
     tables = {
-        "aspect_stats.csv": bench.aspect_stats,
-        "school_benchmarks.csv": bench.school_benchmarks.drop(columns=["school"]),
+        "aspect_stats.csv": _with_groups(bench.aspect_stats, bench.group_stats),
+        "school_benchmarks.csv": _with_groups(bench.school_benchmarks, bench.group_benchmarks).drop(
+            columns=["school"]
+        ),
         "school_overall.csv": bench.school_overall.drop(columns=["school"]),
     }
     if not bench.round_changes.empty:
@@ -195,6 +222,13 @@ def tables(bench: bm.Benchmarks) -> dict[str, pd.DataFrame]:
         tables["school_changes.csv"] = bench.school_changes.drop(columns=["school"])
         tables["school_rounds.csv"] = bench.school_rounds.drop(columns=["school"])
     return tables
+
+
+def _with_groups(table: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """All schools' rows, then each comparator group's (group_by la, trust, phase)."""
+    if groups.empty:
+        return table
+    return pd.concat([table, groups[table.columns]], ignore_index=True)
 
 
 def write_tables(named: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
@@ -349,6 +383,7 @@ def build_report(
     progress: Progress = None,
     jobs: int | None = None,
     svg: bool = False,
+    schools_file: Path | None = None,
 ) -> ReportSummary:
     """Statistics, charts and summary.xlsx for everything ingest put in `out_dir`.
 
@@ -361,7 +396,7 @@ def build_report(
     problems = out.read_table(out_dir, out.PROBLEMS, PROBLEMS_COLUMNS, missing_ok=True)
     # The officer reads the message; the columns after it are its parts, written for the letters.
     problems = problems[[c for c in PROBLEMS_COLUMNS if c in problems.columns]]
-    responses = load_responses(out_dir, files)
+    responses = bm.attach_groups(load_responses(out_dir, files), school_list(out_dir, schools_file))
     bench = bm.compute(responses, load_frameworks(out_dir, responses))
     result = ReportSummary(out_dir, cohorts=[c.label for c in bench.cohorts])
     result.schools = int(bench.school_overall["school"].nunique())
@@ -387,6 +422,7 @@ def build_report(
                 problems=problems,
                 charts=lambda: pngs(started),
             )
+            result.html = write_html(out_dir / "report.html", bench, files)
             result.tables = written.result()
             result.school_charts = charts.wait_all(tasks, len(todo), progress)
         result.charts = len(list(staging.rglob("*.png")))

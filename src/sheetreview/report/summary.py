@@ -32,6 +32,8 @@ from sheetreview import __version__
 from sheetreview.core import fs, out, xlsx
 from sheetreview.framework import Framework
 from sheetreview.report import benchmarks as bm
+from sheetreview.report import story as story_
+from sheetreview.report import words
 from sheetreview.report.charts import BLANK_COLOUR, level_colours, text_colour
 
 OPTIONS = xlsx.options(constant_memory=True)
@@ -138,7 +140,13 @@ class Styles:
         self.dec1 = self.get(num_format="0.0", valign="top")
         self.change = self.get(num_format="+0.00;-0.00;0", valign="top")
         self.change1 = self.get(num_format="+0.0;-0.0;0", valign="top")
+        # A change of level is stored as a number (it sorts) and reads as words.
+        self.levels_change = self.get(
+            num_format='"up "0.00" levels";"down "0.00" levels";"no change"', valign="top"
+        )
         self.whole = self.get(num_format="0", valign="top")
+        self.mid0 = self.get(num_format="0", valign="top", align="center")
+        self.mid1 = self.get(num_format="0.0", valign="top", align="center")
         self.blank = self.get(bg_color=BLANK_COLOUR, border=1, border_color="#ffffff")
         # A school's position is stored as its difference from the median and shown as a word,
         # so it sorts and filters by size while reading "above", "at" or "below".
@@ -172,16 +180,41 @@ class Styles:
         )
 
 
-def sheet_name(kind: str, cohort: bm.Cohort, index: int, single: bool, used: set[str]) -> str:
-    """A valid, unique sheet name: `kind`, then the cohort when there are several."""
-    name = kind if single else f"{kind} {cohort.label}"
-    name = _BAD_SHEET_CHARS.sub("-", name).strip()
-    if len(name) > 31:
-        name = f"{kind} {index + 1}"
+def sheet_name(kind: str, label: str, index: int, used: set[str]) -> str:
+    """A valid, unique sheet name: `kind`, then `label` (framework short name and round).
+
+    Excel allows 31 characters and refuses `[]:*?/\\'`; names are unique ignoring case. A label
+    that does not fit gives "<kind> <index>", the cohort's number in the Overview's index.
+    """
+    name = _BAD_SHEET_CHARS.sub("-", f"{kind} {label}".strip()).strip()
+    if len(name) > 31 or name.lower() in used:
+        name = f"{kind} {index}"
     while name.lower() in used:
-        name = f"{name[:28]}~{len(used)}"
+        name = f"{kind} {index}~{len(used)}"[:31]
     used.add(name.lower())
     return name
+
+
+def cohort_label(bench: bm.Benchmarks, cohort: bm.Cohort) -> str:
+    """What tells this cohort's sheets apart: the framework's short name and the round, each
+    only when the workbook has more than one."""
+    frameworks = {c.framework for c in bench.cohorts}
+    rounds = {c.round for c in bench.cohorts}
+    fw = bench.frameworks.get(cohort.framework)
+    parts = []
+    if len(frameworks) > 1:
+        parts.append(fw.sheet_label if fw else cohort.framework)
+    if len(rounds) > 1 or (len(frameworks) == 1 and len(bench.cohorts) > 1):
+        parts.append(cohort.round)
+    return " ".join(p for p in parts if p)
+
+
+def middle_half(fw: Framework, q1: Any, q3: Any) -> str:
+    """The quartiles as levels: "3 to 2", or one level when the middle half agrees."""
+    if _missing(q1) or _missing(q3):
+        return ""
+    low, high = fw.level(math.floor(q1)).label, fw.level(math.ceil(q3)).label
+    return low if low == high else f"{low} to {high}"
 
 
 def median_label(fw: Framework, value: float) -> str:
@@ -253,11 +286,10 @@ def write_summary(
 
 
 def _sheet_names(bench: bm.Benchmarks) -> dict[tuple[str, bm.Cohort], str]:
-    used = {"overview", "evidence", "data quality", "problems", "progress"}
-    used |= {f"progress {fid}"[:31] for fid in bench.compared}
-    single = len(bench.cohorts) == 1
+    used = {"overview", "evidence", "data quality", "problems"}
+    used |= {progress_sheet_name(bench, fid).lower() for fid in bench.compared}
     return {
-        (kind, cohort): sheet_name(kind, cohort, i, single, used)
+        (kind, cohort): sheet_name(kind, cohort_label(bench, cohort), i + 1, used)
         for i, cohort in enumerate(bench.cohorts)
         for kind in ("Matrix", "Aspects", "Schools")
     }
@@ -278,37 +310,211 @@ def _write_all(ctx: Context) -> None:
 
 
 # --- Overview -----------------------------------------------------------------------------------
+#
+# The Overview tells each framework's story, latest round first, as a list of sections. A section
+# is a function (ctx, sheet, story) that writes its rows downwards; to add one (returns expected,
+# queries, awards), write the function and put it in OVERVIEW_SECTIONS where it belongs.
+
+Section = Callable[["Context", "Sheet", story_.Story], None]
 
 
 def write_overview(ctx: Context, ws: Worksheet) -> None:
-    ws.set_portrait()
+    ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
-    sh = Sheet(ws, [12, 50, 14, 14, 14, 14, 14])
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    sh = Sheet(ws, OVERVIEW_WIDTHS)
     st = ctx.st
     sh.line(["Self-review summary"], st.title, height=22)
     sh.line([f"Made {date.today().isoformat()} by sheetreview {__version__}."], st.note, fit=False)
     sh.line(
         [
-            "Levels are compared by rank, 1 = least developed, whatever a framework's own numbering. "
-            "Colours run from red (least developed) to blue (most developed) in every sheet and chart."
+            "Levels are shown in each framework's own words, from least developed to most "
+            "developed; colours run from red (least developed) to blue (most developed), and every "
+            "coloured cell also names its level."
         ],
         st.note,
         fit=False,
     )
+    for told in story_.stories(ctx.bench):
+        sh.skip()
+        for section in OVERVIEW_SECTIONS:
+            section(ctx, sh, told)
+    for section in OVERVIEW_FOOTER:
+        sh.skip()
+        section(ctx, sh)
+    for told in story_.stories(ctx.bench):
+        _overview_chart(ctx, sh, told.cohort)
+
+
+OVERVIEW_WIDTHS = [12, 52, 26, 30, 18, 18]
+
+
+def _story_heading(ctx: Context, sh: Sheet, told: story_.Story) -> None:
+    fw = told.fw
+    sh.line([fw_heading(fw, told.cohort)], ctx.st.heading, height=18, fit=False)
+    if told.previous is not None:
+        sh.line(
+            [f"Latest round {told.cohort.round}, compared with round {told.previous.round}."],
+            ctx.st.note,
+            fit=False,
+        )
+    _level_scale(ctx, sh, fw, first_col=2)
+    sh.line(["", words.scale_text(fw)], ctx.st.note, fit=False)
+
+
+def _story_returns(ctx: Context, sh: Sheet, told: story_.Story) -> None:
+    n = len(told.overall)
+    sh.line(["Returns", f"{n} school{'s' if n != 1 else ''} returned a review"], ctx.st.bold)
+    sh.line(["", f"{told.complete} complete; {n - told.complete} with some aspects left blank"])
+
+
+def _story_aspects(ctx: Context, sh: Sheet, told: story_.Story) -> None:
+    fw = told.fw
+    link = Link(ctx.names[("Aspects", told.cohort)], "every aspect")
+    lists = (
+        ("Weakest aspects", told.weakest),
+        ("Strongest aspects", told.strongest),
+    )
+    for heading, rows in lists:
+        sh.skip()
+        sh.line([heading, "", "", "", link], [ctx.st.heading, None, None, None, None], fit=False)
+        head = ["Code", "Aspect", "Median level", f"Schools at {fw.levels[0].label} (least developed)", "Answered"]  # fmt: skip
+        sh.line(head, ctx.st.header)
+        for r in rows.itertuples():
+            values = [r.aspect_code, r.aspect_title, words.level_text(fw, r.median),
+                      _share(r.share_lowest), r.n]  # fmt: skip
+            sh.line(values, [ctx.st.top, ctx.st.wrap, ctx.st.wrap, ctx.st.top, ctx.st.mid0])
+
+
+def _share(value: Any) -> str:
+    return "" if _missing(value) else f"{value:.0f}%"
+
+
+def _story_support(ctx: Context, sh: Sheet, told: story_.Story) -> None:
+    fw, st = told.fw, ctx.st
     sh.skip()
-    _overview_files(ctx, sh)
-    for fid in ctx.bench.compared:
-        name = progress_sheet_name(ctx.bench, fid)
+    link = Link(ctx.names[("Schools", told.cohort)], "every school")
+    sh.line(
+        ["Schools that most need support", "", "", "", link], [st.heading] + [None] * 4, fit=False
+    )
+    sh.line(["", "Lowest overall: mean level over the aspects answered."], st.note, fit=False)
+    sh.line(["URN", "School", "Mean level", "Against the cohort", "Aspects answered"], st.header)
+    for s in told.lowest_schools.itertuples():
+        values = [s.school_urn, s.school_name, words.on_scale(fw, s.mean_rank),
+                  words.difference_text(s.difference), s.aspects_answered]  # fmt: skip
+        sh.line(values, [st.top, st.wrap, st.mid1, st.wrap, st.mid0])
+    if told.previous is None:
+        return
+    sh.skip()
+    progress = progress_sheet_name(ctx.bench, fw.id)
+    sh.line(
+        [
+            "",
+            f"Largest fall since round {told.previous.round}.",
+            "",
+            "",
+            Link(progress, "progress"),
+        ],
+        [None, st.note, None, None, None],
+        fit=False,
+    )
+    if told.falls.empty:
+        sh.line(["", "No school's mean level fell."], fit=False)
+        return
+    sh.line(
+        ["URN", "School", "Change in mean level", "Aspects that fell", "Mean level now"], st.header
+    )
+    for s in told.falls.itertuples():
+        values = [s.school_urn, s.school_name, words.change_text(s.change), s.aspects_down,
+                  words.on_scale(fw, s.mean_to)]  # fmt: skip
+        sh.line(values, [st.top, st.wrap, st.wrap, st.wrap, st.mid1])
+
+
+def _story_changes(ctx: Context, sh: Sheet, told: story_.Story) -> None:
+    if told.previous is None:
+        return
+    fw, st = told.fw, ctx.st
+    sh.skip()
+    progress = progress_sheet_name(ctx.bench, fw.id)
+    sh.line(
+        [f"What changed since round {told.previous.round}", "", "", "", Link(progress, "progress")],
+        [st.heading] + [None] * 4,
+        fit=False,
+    )
+    head = ["Code", "Aspect", "Median level, before and after", "Change in mean level", "Schools up / down"]  # fmt: skip
+    for title, rows in (("Rose most", told.aspect_rises), ("Fell most", told.aspect_falls)):
+        sh.line(["", title], st.bold, fit=False)
+        if rows.empty:
+            sh.line(["", "No aspect."], fit=False)
+            continue
+        sh.line(head, st.header)
+        for r in rows.itertuples():
+            medians = (
+                f"{words.level_text(fw, r.median_from)} to {words.level_text(fw, r.median_to)}"
+            )
+            values = [r.aspect_code, r.aspect_title, medians, words.change_text(r.mean_change),
+                      f"{r.schools_up} up, {r.schools_down} down"]  # fmt: skip
+            sh.line(values, [st.top, st.wrap, st.wrap, st.wrap, st.top])
+
+
+def _story_groups(ctx: Context, sh: Sheet, told: story_.Story) -> None:
+    """Each comparator group's schools against all schools (withheld under MIN_GROUP schools)."""
+    groups = ctx.bench.of(ctx.bench.group_overall, told.cohort)
+    if groups.empty:
+        return
+    st, fw = ctx.st, told.fw
+    everyone = told.overall["mean_rank"].median()
+    for dim, rows in groups.groupby("group_by", sort=False):
         sh.skip()
-        sh.line([f"Progress between rounds of {fid}", "", Link(name, name)], st.heading, fit=False)
-    for cohort in ctx.bench.cohorts:
-        sh.skip()
-        _overview_cohort(ctx, sh, cohort)
+        sh.line([f"By {bm.GROUP_WORDS[dim]}"], st.heading, fit=False)
+        head = [bm.GROUP_WORDS[dim].capitalize(), "", "Schools", "Median of schools' mean level",
+                "Against all schools"]  # fmt: skip
+        sh.line(head, st.header)
+        for group, members in rows.groupby("group", sort=True):
+            n = int(members["mean_rank"].notna().sum())
+            if n < bm.MIN_GROUP:
+                values = [group, "", n, f"fewer than {bm.MIN_GROUP} schools: not shown", ""]
+            else:
+                median = members["mean_rank"].median()
+                values = [group, "", n, words.on_scale(fw, median),
+                          words.difference_text(median - everyone, "all schools")]  # fmt: skip
+            sh.line(values, [st.wrap, None, st.mid0, st.mid1, st.wrap])
+
+
+def _story_index(ctx: Context, sh: Sheet, told: story_.Story) -> None:
+    """Numbered links to every sheet of this framework, latest round first."""
+    sh.skip()
+    sh.line(["Sheets", "", "Latest round first"], [ctx.st.heading, None, ctx.st.note], fit=False)
+    what = {
+        "Matrix": "every school's level per aspect",
+        "Aspects": "how the levels are spread per aspect, with a chart",
+        "Schools": "each school against the cohort median",
+    }
+    index = {c: i + 1 for i, c in enumerate(ctx.bench.cohorts)}
+    for cohort in [told.cohort, *told.earlier]:
+        for kind, text in what.items():
+            name = ctx.names[(kind, cohort)]
+            label = f"round {cohort.round}: {text}" if cohort.round else text
+            sh.line([f"{index[cohort]}.", Link(name, name), label], fit=False)
+    if told.fw.id in ctx.bench.compared:
+        name = progress_sheet_name(ctx.bench, told.fw.id)
+        sh.line(["", Link(name, name), "progress between rounds"], fit=False)
+
+
+OVERVIEW_SECTIONS: list[Section] = [
+    _story_heading,
+    _story_returns,
+    _story_aspects,
+    _story_support,
+    _story_changes,
+    _story_groups,
+    _story_index,
+]
 
 
 def _overview_files(ctx: Context, sh: Sheet) -> None:
-    sh.line(["Returns received"], ctx.st.heading, fit=False)
+    sh.line(["Files received"], ctx.st.heading, fit=False)
     counts = ctx.files["status"].value_counts() if "status" in ctx.files else pd.Series(dtype=int)
     for status in out.Status:
         sh.line(["", status.replace("_", " "), int(counts.get(status, 0))])
@@ -316,35 +522,13 @@ def _overview_files(ctx: Context, sh: Sheet) -> None:
     sh.line(
         [
             "",
-            "Why a file was rejected, and what each school must fix: the Data quality and "
-            "Problems sheets (files.csv and problems.csv in the output folder).",
+            Link("Data quality", "Why a file was rejected, and what each school must fix"),
         ],
-        ctx.st.note,
         fit=False,
     )
 
 
-def _overview_cohort(ctx: Context, sh: Sheet, cohort: bm.Cohort) -> None:
-    fw = ctx.bench.frameworks[cohort.framework]
-    sh.line([fw_heading(fw, cohort)], ctx.st.heading, height=18, fit=False)
-    overall = ctx.bench.of(ctx.bench.school_overall, cohort)
-    complete = int((overall["aspects_answered"] >= overall["aspects_total"]).sum())
-    sh.line(["", "Schools in this cohort", len(overall)])
-    sh.line(["", "Returns complete (every aspect answered)", complete])
-    sh.line(["", "Returns incomplete (some aspects left blank)", len(overall) - complete])
-    _level_scale(ctx, sh, fw, first_col=2)
-    _sheet_links(ctx, sh, cohort)
-    stats = ctx.bench.of(ctx.bench.aspect_stats, cohort)
-    stats = stats[stats["n"] > 0]
-    lowest = fw.levels[0].label
-    lists = [
-        ("Weakest aspects: lowest median level", ["median", "mean"], [True, True]),
-        ("Strongest aspects: highest median level", ["median", "mean"], [False, False]),
-        (f"Most schools at the lowest level ({lowest})", ["share_lowest", "mean"], [False, True]),
-    ]
-    for heading, by, ascending in lists:
-        _aspect_list(ctx, sh, fw, heading, stats.sort_values(by, ascending=ascending).head(3))
-    _overview_chart(ctx, sh, cohort)
+OVERVIEW_FOOTER: list[Callable[[Context, Sheet], None]] = [_overview_files]
 
 
 def _level_scale(ctx: Context, sh: Sheet, fw: Framework, first_col: int) -> None:
@@ -354,29 +538,6 @@ def _level_scale(ctx: Context, sh: Sheet, fw: Framework, first_col: int) -> None
     fmts = [ctx.st.bold, *[None] * len(pad)]
     fmts += [ctx.st.level(fw.level_count, lv.rank, align="center") for lv in fw.levels]
     sh.line(values, [*fmts, ctx.st.note], fit=False)
-
-
-def _sheet_links(ctx: Context, sh: Sheet, cohort: bm.Cohort) -> None:
-    sh.line(["Sheets"], ctx.st.bold, fit=False)
-    what = {
-        "Matrix": "every school's level per aspect",
-        "Aspects": "how the levels are spread per aspect, with a chart",
-        "Schools": "each school against the cohort median",
-    }
-    for kind, text in what.items():
-        name = ctx.names[(kind, cohort)]
-        sh.line(["", Link(name, name), text], fit=False)
-
-
-def _aspect_list(ctx: Context, sh: Sheet, fw: Framework, heading: str, rows: pd.DataFrame) -> None:
-    sh.skip()
-    sh.line([heading], ctx.st.bold, fit=False)
-    head = ["Code", "Aspect", "Median level", f"% at {fw.levels[0].label}", "Answered"]
-    sh.line(head, ctx.st.header)
-    st = ctx.st
-    for r in rows.itertuples():
-        values = [r.aspect_code, r.aspect_title, median_label(fw, r.median), r.share_lowest, r.n]
-        sh.line(values, [st.top, st.wrap, st.wrap_centre, st.whole, st.whole])
 
 
 def _overview_chart(ctx: Context, sh: Sheet, cohort: bm.Cohort) -> None:
@@ -434,13 +595,13 @@ def write_matrix(ctx: Context, cohort: bm.Cohort) -> None:
         sh,
         f"Level per school and aspect: {fw_heading(fw, cohort)}",
         "Each cell shows the level the school chose; grey = not answered. Sort and filter with "
-        "the arrows on the header row.",
+        "the arrows on the header row. " + words.scale_text(fw),
     )
     _level_scale(ctx, sh, fw, first_col=2)
     sh.line(
         ["", "Aspect", *titles], [None, ctx.st.note, *[ctx.st.header_rot] * len(titles)], height=190
     )
-    head = ["URN", "School", *codes, "Aspects answered", "Mean level_rank", "Percentile"]
+    head = ["URN", "School", *codes, "Aspects answered", "Mean level", "Percentile (50 = middle)"]
     header_row = sh.line(head, ctx.st.header)
     _matrix_rows(ctx, sh, cohort, fw, codes)
     _table_finish(ws, header_row, sh.row - 1, len(head) - 1, freeze_col=2)
@@ -459,8 +620,8 @@ def _matrix_rows(
     for school, label_row, rank_row in zip(overall.itertuples(), labels, ranks, strict=True):
         fmts = [by_rank[int(r)] for r in rank_row]
         values = [school.school_urn, school.school_name, *label_row]
-        values += [school.aspects_answered, school.mean_rank, school.percentile]
-        sh.line(values, [None, None, *fmts, st.whole, st.dec2, st.whole], fit=False)
+        values += [school.aspects_answered, words.on_scale(fw, school.mean_rank), school.percentile]
+        sh.line(values, [None, None, *fmts, st.whole, st.dec1, st.whole], fit=False)
 
 
 # --- Aspects --------------------------------------------------------------------------------------
@@ -471,20 +632,21 @@ def write_aspects(ctx: Context, cohort: bm.Cohort) -> None:
     name = ctx.names[("Aspects", cohort)]
     n = fw.level_count
     level_width = max(9, min(16, max(len(lv.label) for lv in fw.levels) + 2))
-    sh = Sheet(ctx.wb.add_worksheet(name), [9, 46, 9, 9, *[level_width] * n, 9, 16, 9, 7, 7, 7, 7])
-    lowest, highest = fw.levels[0].label, fw.levels[-1].label
+    sh = Sheet(ctx.wb.add_worksheet(name), [9, 46, 9, 9, *[level_width] * n, 11, 16, 22, 9])
+    lowest = fw.levels[0].label
     _title_rows(
         ctx,
         sh,
         f"Levels per aspect: {fw_heading(fw, cohort)}",
-        "Schools at each level, least developed first. Median and quartiles are of level_rank: "
-        f"1 = {lowest} (least developed) ... {n} = {highest} (most developed).",
+        f"Schools at each level, {words.LEAST} first; Blank: schools that left the aspect blank. "
+        "Middle half: the levels of the middle half of schools. " + words.scale_text(fw),
     )
     head = ["Code", "Aspect", "Answered", "Blank", *[lv.label for lv in fw.levels],
-            f"% at {lowest}", "Median level", "Median (rank)", "Q1", "Q3", "IQR", "Mean"]  # fmt: skip
+            f"% at {lowest} ({words.LEAST})", "Median level", "Middle half of schools",
+            "Mean level"]  # fmt: skip
     fmts = [ctx.st.header] * 4
     fmts += [ctx.st.level(n, r, bold=True, text_wrap=True, align="center") for r in range(1, n + 1)]
-    header_row = sh.line(head, fmts + [ctx.st.header] * 7)
+    header_row = sh.line(head, fmts + [ctx.st.header] * 4)
     first = sh.row
     for r in ctx.bench.of(ctx.bench.aspect_stats, cohort).itertuples():
         _aspect_row(ctx, sh, fw, r)
@@ -495,12 +657,12 @@ def write_aspects(ctx: Context, cohort: bm.Cohort) -> None:
 def _aspect_row(ctx: Context, sh: Sheet, fw: Framework, r: Any) -> None:
     n = fw.level_count
     counts = [getattr(r, f"n_rank_{i}") for i in range(1, n + 1)]
-    iqr = r.q3 - r.q1 if pd.notna(r.q1) else None
     values = [r.aspect_code, r.aspect_title, r.n, r.n_blank, *counts, r.share_lowest,
-              median_label(fw, r.median), r.median, r.q1, r.q3, iqr, r.mean]  # fmt: skip
+              words.level_text(fw, r.median), middle_half(fw, r.q1, r.q3),
+              words.on_scale(fw, r.mean)]  # fmt: skip
     st = ctx.st
     fmts = [st.top, st.wrap, st.whole, st.whole, *[st.whole] * n, st.whole, st.wrap_centre,
-            st.dec1, st.dec2, st.dec2, st.dec2, st.dec2]  # fmt: skip
+            st.wrap_centre, st.dec1]  # fmt: skip
     sh.line(values, fmts)
 
 
@@ -553,15 +715,16 @@ def write_schools(ctx: Context, cohort: bm.Cohort) -> None:
         ctx,
         sh,
         f"Each school against the cohort: {fw_heading(fw, cohort)}",
-        "Per aspect: above, at or below the cohort median (all schools, this one included); the "
-        "cell's value is the difference in level_rank. Percentile: share of the other schools "
-        "below, plus half of those tied (50 = middle). Highest mean level first.",
+        "Per aspect: above (more developed), at or below the cohort median (all schools, this one "
+        "included); the cell's value is how many levels above (+) or below (-) the median it is. "
+        "Percentile: share of the other schools below, plus half of those tied (50 = middle). "
+        "Most developed first. " + words.scale_text(fw),
     )
-    head = ["URN", "School", "Aspects answered", "Mean level_rank", "Cohort median of means",
+    head = ["URN", "School", "Aspects answered", "Mean level", "Cohort median of means",
             "Overall position", "Overall percentile", "Aspects above", "Aspects at",
             "Aspects below", *codes]  # fmt: skip
     header_row = sh.line(head, ctx.st.header)
-    _school_rows(ctx, sh, cohort, codes)
+    _school_rows(ctx, sh, cohort, fw, codes)
     _table_finish(ws, header_row, sh.row - 1, len(head) - 1, freeze_col=2)
     ws.repeat_columns(0, 1)
     if sh.row > header_row + 1:
@@ -579,18 +742,21 @@ def _position_colours(ctx: Context, ws: Worksheet, cells: tuple[int, int, int, i
         ws.conditional_format(*cells, rule)
 
 
-def _school_rows(ctx: Context, sh: Sheet, cohort: bm.Cohort, codes: list[str]) -> None:
+def _school_rows(
+    ctx: Context, sh: Sheet, cohort: bm.Cohort, fw: Framework, codes: list[str]
+) -> None:
     overall = ctx.bench.of(ctx.bench.school_overall, cohort).sort_values(
         ["mean_rank", "school_name"], ascending=[False, True], na_position="last"
     )
     rows = ctx.bench.of(ctx.bench.school_benchmarks, cohort)
     differences = bm.by_school(rows, "difference", overall["school"], codes, None)
     st = ctx.st
-    fmts = [None, None, st.whole, st.dec2, st.dec2, st.position_value, st.whole, st.whole,
+    fmts = [None, None, st.whole, st.dec1, st.dec1, st.position_value, st.whole, st.whole,
             st.whole, st.whole, *[st.position_value] * len(codes)]  # fmt: skip
     for s, diff in zip(overall.itertuples(), differences, strict=True):
         counts = [sum(d is not None and op(d) for d in diff) for op in _SIGNS]
-        values = [s.school_urn, s.school_name, s.aspects_answered, s.mean_rank, s.cohort_median,
+        values = [s.school_urn, s.school_name, s.aspects_answered, words.on_scale(fw, s.mean_rank),
+                  words.on_scale(fw, s.cohort_median),
                   s.difference, s.percentile, *counts, *diff]  # fmt: skip
         sh.line(values, fmts, fit=False)
 
@@ -678,27 +844,58 @@ def _evidence_rows(ctx: Context, sh: Sheet, several: bool) -> None:
 NUMERIC_FILE_COLUMNS = ("bytes", "aspects_answered", "aspects_total", "problems")
 
 
+# What a reader acts on comes first; fingerprints (sha256, bytes) last, for whoever audits the run.
+FILE_COLUMNS_FIRST = ("file", "status", "school_name", "school_urn", "framework", "round", "reason",
+                      "problems", "aspects_answered", "aspects_total")  # fmt: skip
+ACTION_STATUSES = ("rejected", "accepted_with_problems", "blank")
+
+
 def write_data_quality(ctx: Context) -> None:
-    columns = list(ctx.files.columns)
+    columns = [c for c in FILE_COLUMNS_FIRST if c in ctx.files.columns]
+    columns += [c for c in ctx.files.columns if c not in columns]
     widths = {"file": 40, "sha256": 14, "reason": 60, "school_name": 28, "status": 14}
     sh = Sheet(ctx.wb.add_worksheet("Data quality"), [widths.get(c, 10) for c in columns])
     _title_rows(
         ctx,
         sh,
-        "Data quality: every file read",
-        "One row per file in the returns folder, with its status and why. What to fix is on the "
-        "Problems sheet.",
+        "Data quality: what to chase, then every file read",
+        "Files that need a school to act come first, with the reason; what to fix, cell by cell, "
+        "is on the Problems sheet. Below: how many of each problem, then every file in the folder.",
     )
+    _files_to_chase(ctx, sh)
     _problem_counts(ctx, sh)
+    sh.line(["Every file read"], ctx.st.heading, fit=False)
     header_row = sh.line([c.replace("_", " ") for c in columns], ctx.st.header)
     fmts = [ctx.st.wrap if c in ("reason", "file") else ctx.st.top for c in columns]
-    for row in ctx.files.itertuples(index=False):
+    files = ctx.files[columns]
+    for row in files.itertuples(index=False):
         values = [
             _number(v) if c in NUMERIC_FILE_COLUMNS else v
             for c, v in zip(columns, row, strict=True)
         ]
         sh.line(values, fmts)
     _table_finish(sh.ws, header_row, sh.row - 1, max(len(columns) - 1, 0))
+
+
+def _files_to_chase(ctx: Context, sh: Sheet) -> None:
+    files = ctx.files
+    if "status" not in files:
+        return
+    chase = files[files["status"].isin(ACTION_STATUSES)]
+    sh.line([f"Files that need action: {len(chase)}"], ctx.st.heading, fit=False)
+    if chase.empty:
+        sh.line(["Every file was accepted without problems, superseded or skipped."], fit=False)
+        sh.skip()
+        return
+    order = {s: i for i, s in enumerate(ACTION_STATUSES)}
+    chase = chase.assign(_o=chase["status"].map(order)).sort_values(["_o", "file"], kind="stable")
+    sh.line(["File", "Status", "School", "Why"], ctx.st.header)
+    for r in chase.itertuples(index=False):
+        why = getattr(r, "reason", "") or f"{getattr(r, 'problems', '')} problem(s): see Problems"
+        status = str(r.status).replace("_", " ")
+        values = [r.file, status, getattr(r, "school_name", ""), why]
+        sh.line(values, [ctx.st.wrap, ctx.st.top, ctx.st.wrap, ctx.st.wrap])
+    sh.skip()
 
 
 def _number(value: str) -> Any:
@@ -713,6 +910,7 @@ def _problem_counts(ctx: Context, sh: Sheet) -> None:
         return
     counts = ctx.problems.groupby(["severity", "code"]).size().reset_index(name="n")
     counts = counts.sort_values(["severity", "n"], ascending=[True, False])
+    sh.line(["Problems by kind"], ctx.st.heading, fit=False)
     sh.line(["Severity", "Problem", "How many"], ctx.st.header)
     for row in counts.itertuples(index=False):
         sh.line(list(row), fit=False)
@@ -740,7 +938,10 @@ def write_problems(ctx: Context) -> None:
 
 
 def progress_sheet_name(bench: bm.Benchmarks, fid: str) -> str:
-    return "Progress" if len(bench.compared) == 1 else f"Progress {fid}"[:31]
+    if len(bench.compared) == 1:
+        return "Progress"
+    fw = bench.frameworks.get(fid)
+    return _BAD_SHEET_CHARS.sub("-", f"Progress {fw.sheet_label if fw else fid}")[:31]
 
 
 def write_progress(ctx: Context) -> None:
@@ -761,14 +962,16 @@ def _progress_sheet(ctx: Context, fid: str) -> None:
         ctx,
         sh,
         f"Progress between rounds: {fw.title} ({fw.id}), rounds {', '.join(rounds)}",
-        "Each round against the one before. Changes are in level_rank (positive = more "
-        "developed); changes in share are in percentage points.",
+        "Each round against the one before, largest fall first. Changes are in levels: up = "
+        "more developed, down = less developed; changes in share are in percentage points. "
+        + words.scale_text(fw),
     )
     changes = ctx.bench.round_changes[ctx.bench.round_changes["framework"] == fid]
-    for (before, after), pair in changes.groupby(["from_round", "to_round"], sort=False):
+    pairs = list(changes.groupby(["from_round", "to_round"], sort=False).groups)
+    for before, after in reversed(pairs):  # latest first, as on the Overview
         sh.skip()
         sh.line([f"From round {before} to round {after}"], ctx.st.heading, height=18, fit=False)
-        _progress_aspects(ctx, sh, fw, pair)
+        _progress_aspects(ctx, sh, fw, story_.aspect_changes(ctx.bench, fid, before, after))
         sh.skip()
         _progress_schools(ctx, sh, fid, before, after)
     sh.skip()
@@ -779,43 +982,40 @@ def _progress_sheet(ctx: Context, fid: str) -> None:
 def _progress_aspects(ctx: Context, sh: Sheet, fw: Framework, pair: pd.DataFrame) -> None:
     st, n = ctx.st, fw.level_count
     head = ["Code", "Aspect", "Answered before", "Answered after", "Median level before",
-            "Median level after", "Median change", "Mean before", "Mean after", "Mean change",
+            "Median level after", "Median change", "Mean level before", "Mean level after",
+            "Mean change",
             "Schools up", "Schools down", "Schools same",
             *[f"Change in % at {lv.label}" for lv in fw.levels]]  # fmt: skip
     level_heads = [st.level(n, r, bold=True, text_wrap=True, valign="top") for r in range(1, n + 1)]
     sh.line(head, [st.header] * 13 + level_heads)
     shares = [f"share_change_rank_{r}" for r in range(1, n + 1)]
-    fmts = [st.top, st.wrap, st.whole, st.whole, st.wrap_centre, st.wrap_centre, st.change,
-            st.dec2, st.dec2, st.change, st.whole, st.whole, st.whole, *[st.change1] * n]  # fmt: skip
+    fmts = [st.top, st.wrap, st.whole, st.whole, st.wrap_centre, st.wrap_centre, st.levels_change,
+            st.dec1, st.dec1, st.levels_change, st.whole, st.whole, st.whole,
+            *[st.change1] * n]  # fmt: skip
     for r in pair.itertuples():
-        values = [r.aspect_code, r.aspect_title, r.n_from, r.n_to, median_label(fw, r.median_from),
-                  median_label(fw, r.median_to), r.median_change, r.mean_from, r.mean_to,
+        values = [r.aspect_code, r.aspect_title, r.n_from, r.n_to,
+                  words.level_text(fw, r.median_from), words.level_text(fw, r.median_to),
+                  r.median_change, words.on_scale(fw, r.mean_from), words.on_scale(fw, r.mean_to),
                   r.mean_change, r.schools_up, r.schools_down, r.schools_same,
                   *[getattr(r, c) for c in shares]]  # fmt: skip
         sh.line(values, fmts)
 
 
 def _progress_schools(ctx: Context, sh: Sheet, fid: str, before: str, after: str) -> None:
-    moves = ctx.bench.school_changes
-    moves = moves[
-        (moves["framework"] == fid) & (moves["from_round"] == before) & (moves["to_round"] == after)
-    ]
-    overall = ctx.bench.school_overall[ctx.bench.school_overall["framework"] == fid]
-    mean = overall.set_index(["round", "school"])["mean_rank"]
+    fw = ctx.bench.frameworks[fid]
+    table = story_.school_changes(ctx.bench, fid, before, after)
     st = ctx.st
     head = ["URN", "School", "Aspects compared", "Mean change", "Aspects that moved up",
-            "Aspects that moved down", "Up", "Down", "Same", "Mean before", "Mean after"]  # fmt: skip
+            "Aspects that moved down", "Up", "Down", "Same", "Mean level before",
+            "Mean level after"]  # fmt: skip
     sh.line(head, st.header)
-    fmts = [st.top, st.wrap, st.whole, st.change, st.wrap, st.wrap, st.whole, st.whole, st.whole,
-            st.dec2, st.dec2]  # fmt: skip
-    for school, rows in moves.groupby("school", sort=False):
-        up = rows.loc[rows["direction"] == "up", "aspect_code"].tolist()
-        down = rows.loc[rows["direction"] == "down", "aspect_code"].tolist()
-        same = int((rows["direction"] == "same").sum())
-        a, b = mean.get((before, school)), mean.get((after, school))
-        values = [rows["school_urn"].iloc[0], rows["school_name"].iloc[0],
-                  len(up) + len(down) + same, b - a, ", ".join(up), ", ".join(down), len(up),
-                  len(down), same, a, b]  # fmt: skip
+    fmts = [st.top, st.wrap, st.whole, st.levels_change, st.wrap, st.wrap, st.whole, st.whole,
+            st.whole, st.dec1, st.dec1]  # fmt: skip
+    for r in table.itertuples():
+        n_up, n_down, n_same = (getattr(r, f"n_{d}", 0) for d in ("up", "down", "same"))
+        values = [r.school_urn, r.school_name, n_up + n_down + n_same, r.change,
+                  getattr(r, "aspects_up", ""), getattr(r, "aspects_down", ""), n_up, n_down,
+                  n_same, words.on_scale(fw, r.mean_from), words.on_scale(fw, r.mean_to)]  # fmt: skip
         sh.line(values, fmts)
 
 
