@@ -215,6 +215,7 @@ class Context:
     problems: pd.DataFrame
     charts: Charts
     names: dict[tuple[str, bm.Cohort], str]
+    verification: Any = None  # report/verification.py: queries, moderation, awards
 
     def chart(self, cohort: bm.Cohort, kind: str) -> Path | None:
         """A cohort chart's PNG, waiting for it if it is still being drawn."""
@@ -230,6 +231,7 @@ def write_summary(
     files: pd.DataFrame,
     problems: pd.DataFrame,
     charts: Charts | None = None,
+    verification: Any = None,
 ) -> Path:
     """Write summary.xlsx (whole, via a temporary file) and return its path.
 
@@ -244,7 +246,9 @@ def write_summary(
         wb.set_properties(
             {"title": "Self-review summary", "comments": f"sheetreview {__version__}"}
         )
-        ctx = Context(wb, Styles(wb), bench, files, problems, charts or {}, _sheet_names(bench))
+        ctx = Context(
+            wb, Styles(wb), bench, files, problems, charts or {}, _sheet_names(bench), verification
+        )
         _write_all(ctx)
         wb.close()
 
@@ -271,6 +275,8 @@ def _write_all(ctx: Context) -> None:
         write_schools(ctx, cohort)
     if not ctx.bench.round_changes.empty:
         write_progress(ctx)
+    if ctx.verification is not None:
+        ctx.verification.write_sheets(ctx.wb, ctx.st, Sheet)
     write_evidence(ctx)
     write_data_quality(ctx)
     write_problems(ctx)
@@ -332,6 +338,9 @@ def _overview_cohort(ctx: Context, sh: Sheet, cohort: bm.Cohort) -> None:
     sh.line(["", "Schools in this cohort", len(overall)])
     sh.line(["", "Returns complete (every aspect answered)", complete])
     sh.line(["", "Returns incomplete (some aspects left blank)", len(overall) - complete])
+    if ctx.verification is not None:
+        for label, value in ctx.verification.overview_lines(cohort.framework, cohort.round):
+            sh.line(["", label, value])
     _level_scale(ctx, sh, fw, first_col=2)
     _sheet_links(ctx, sh, cohort)
     stats = ctx.bench.of(ctx.bench.aspect_stats, cohort)
