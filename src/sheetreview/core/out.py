@@ -53,6 +53,10 @@ PROBLEMS_COLUMNS = (
     "file", "sheet", "cell", "code", "severity", "message",
     "found", "officer_action", "school_action", "audience",
 )  # fmt: skip
+MODERATIONS_COLUMNS = (
+    "round", "framework", "school_urn", "school_name", "aspect_code", "moderated_level",
+    "moderated_rank", "comment", "source_file", "source_sheet", "source_cell",
+)  # fmt: skip
 
 
 class Status(StrEnum):
