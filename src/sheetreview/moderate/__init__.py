@@ -16,8 +16,10 @@ import pandas as pd
 
 from sheetreview.core import fs, out
 from sheetreview.errors import SheetreviewError
+from sheetreview.framework import Framework
 from sheetreview.moderate.sample import Chosen, parse_size, sample_size, stratified
 from sheetreview.moderate.workbook import Judged, write_moderation_workbook
+from sheetreview.report.build import load_frameworks, load_responses
 from sheetreview.schools import School
 
 SAMPLE_FILE = "sample.csv"
@@ -54,8 +56,6 @@ def moderate(
     out_dir: Path, dest: Path, *, sample: str, seed: int | None = None, schools: str = ""
 ) -> ModerateSummary:
     """Choose the sample and write one moderation workbook per chosen school."""
-    from sheetreview.report.build import load_frameworks, load_responses
-
     size = parse_size(sample)
     out_dir, dest = Path(out_dir), Path(dest)
     files = out.read_table(out_dir, out.FILES) if (out_dir / out.FILES).exists() else pd.DataFrame()
@@ -88,7 +88,7 @@ def moderate(
 
 
 def _write_one(
-    fw,
+    fw: Framework,
     rnd: str,
     cohort: pd.DataFrame,
     pick: Chosen,

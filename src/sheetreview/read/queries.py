@@ -106,7 +106,7 @@ def find_queries(
     for r in returns:
         if r.school_urn or r.school_name:
             history.setdefault((r.framework, r.school), []).append(r)
-    out: list[Query] = []
+    found: list[Query] = []
     for r in returns:
         fw = frameworks.get(r.framework)
         if fw is None:
@@ -117,8 +117,8 @@ def find_queries(
             if p.round and r.round and round_order(p.round) < round_order(r.round)
         ]
         previous = max(earlier, key=lambda p: round_order(p.round)) if earlier else None
-        out.extend(return_queries(r, fw, previous))
-    return out
+        found.extend(return_queries(r, fw, previous))
+    return found
 
 
 def return_queries(r: Marks, fw: Framework, previous: Marks | None = None) -> list[Query]:
@@ -153,7 +153,7 @@ def _changes(
     r: Marks, previous: Marks, fw: Framework, rules: QueryRules
 ) -> list[tuple[Mark, str, str, dict]]:
     before = {fw.current_code(previous.version, m.code): m for m in previous.marks}
-    out = []
+    changes = []
     for m in r.marks:
         old = before.get(fw.current_code(r.version, m.code))
         if old is None:
@@ -166,14 +166,14 @@ def _changes(
             "levels": abs(change),
         }
         if rules.rise and change >= rules.rise:
-            out.append((m, "query-rise", "rise_since_previous", fields))
+            changes.append((m, "query-rise", "rise_since_previous", fields))
         elif (
             rules.fall_without_next_steps
             and -change >= rules.fall_without_next_steps
             and not m.next_steps
         ):
-            out.append((m, "query-fall-no-next-steps", "fall_without_next_steps", fields))
-    return out
+            changes.append((m, "query-fall-no-next-steps", "fall_without_next_steps", fields))
+    return changes
 
 
 def _same_level(r: Marks, fw: Framework, rules: QueryRules) -> tuple[Mark, str, str, dict] | None:
