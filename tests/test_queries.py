@@ -143,19 +143,17 @@ def with_evidence(levels: dict[str, str]) -> dict[str, Filled]:
 
 
 def answer_in_return(path: Path, code: str, text: str) -> None:
-    """What a school does: types its answer into the Review sheet's query column (added here
-    beside the existing columns when the workbook has none)."""
+    """What a school does: types its answer into the Review sheet's query column, an unlocked
+    column of every generated workbook."""
     book = openpyxl.load_workbook(path)
     sheet = book[layout.REVIEW_SHEET]
     header_row = next(r for r in range(1, 11) if sheet.cell(r, 1).value == layout.CODE_HEADER)
     headers = {sheet.cell(header_row, c).value: c for c in range(1, sheet.max_column + 1)}
-    col = headers.get(layout.QUERY_ANSWER_HEADER)
-    if col is None:
-        col = sheet.max_column + 1
-        sheet.cell(header_row, col).value = layout.QUERY_ANSWER_HEADER
+    col = headers[layout.QUERY_ANSWER_HEADER]
     row = next(
         r for r in range(header_row + 1, sheet.max_row + 1) if sheet.cell(r, 1).value == code
     )
+    assert sheet.cell(row, col).protection.locked is False
     sheet.cell(row, col).value = text
     book.save(path)
 
