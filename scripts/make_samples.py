@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's d
 
 from devtools.office import gnumeric_convert, libreoffice_convert_many  # noqa: E402
 from sheetreview.framework import Framework, builtin  # noqa: E402
+from sheetreview.moderate.workbook import Judged, write_moderation_workbook  # noqa: E402
 from sheetreview.schools import School  # noqa: E402
 from sheetreview.workbook import Filled, write_workbook  # noqa: E402
 
@@ -292,7 +293,63 @@ def add_everyday_problems(
     )
 
 
+def add_moderations(sample: Path) -> None:
+    """Moderators' filled workbooks for a sample of the latest round, made the way an LA makes
+    them (`moderate` on an ingest of the sample), then filled in: the moderator agrees with most
+    levels and, as moderation usually finds, marks some a level lower than the school did."""
+    from sheetreview.moderate import moderate
+    from sheetreview.read.ingest import ingest
+
+    rng = random.Random(SEED + 1)
+    folder = sample / "returns" / ROUNDS[1] / "moderation"
+    shutil.rmtree(folder, ignore_errors=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        out, blank = Path(tmp) / "out", Path(tmp) / "blank"
+        ingest(sample / "returns", out, round_label=None)
+        moderate(out, blank, sample="25%", seed=SEED)
+        responses = list(csv.DictReader((out / "responses.csv").open(encoding="utf-8")))
+        folder.mkdir(parents=True)
+        for pick in csv.DictReader((blank / "sample.csv").open(encoding="utf-8")):
+            if pick["round"] != ROUNDS[1] or pick["framework"] == "lp-steps":
+                continue
+            fw = builtin(pick["framework"])
+            own = [
+                r
+                for r in responses
+                if r["school_urn"] == pick["school_urn"]
+                and r["framework"] == fw.id
+                and r["round"] == pick["round"]
+            ]
+            moderated = {}
+            for r in own:
+                rank = int(r["level_rank"])
+                roll = rng.random()
+                if roll < 0.25 and rank > 1:
+                    moderated[r["aspect_code"]] = (
+                        fw.level(rank - 1).label,
+                        "The evidence seen on the visit fits the level below.",
+                    )
+                elif roll < 0.3 and rank < fw.level_count:
+                    moderated[r["aspect_code"]] = (
+                        fw.level(rank + 1).label,
+                        "Practice seen on the visit goes beyond what the school claimed.",
+                    )
+                else:
+                    moderated[r["aspect_code"]] = (r["level"], "Agreed: the evidence supports it.")
+            judged = {
+                r["aspect_code"]: Judged(r["level"], r["evidence"], r["next_steps"]) for r in own
+            }
+            school = School(pick["school_urn"], pick["school_name"])
+            write_moderation_workbook(
+                fw, folder / pick["file"], school=school, round_label=pick["round"],
+                judged=judged, moderated=moderated,
+            )  # fmt: skip
+
+
 def main() -> int:
+    if "--moderations" in sys.argv[1:]:  # add or remake only the moderators' workbooks
+        add_moderations(SAMPLE)
+        return 0
     if SAMPLE.exists():
         shutil.rmtree(SAMPLE)
     SAMPLE.mkdir(parents=True)
@@ -303,10 +360,12 @@ def main() -> int:
         "pd-quality-mark and lp-steps, returns re-saved by LibreOffice (.xlsx and .ods), and in "
         "`returns/2026-autumn/inbox/` a typed level, a misspelt level, a blank, a resubmission, a legacy .xls, "
         "a password-protected file (from calamine's MIT-licensed test files), a lock file, Thumbs.db and a "
-        "covering letter.\n`schools.csv` is the list `generate --schools` takes.\n",
+        "covering letter, and in `returns/2026-autumn/moderation/` moderators' filled workbooks for a "
+        "sample of schools (`sheetreview moderate`).\n`schools.csv` is the list `generate --schools` takes.\n",
         encoding="utf-8",
     )
     build(SAMPLE)
+    add_moderations(SAMPLE)
     total = sum(p.stat().st_size for p in SAMPLE.rglob("*") if p.is_file())
     count = sum(1 for p in SAMPLE.rglob("*") if p.is_file())
     print(f"Wrote {count} files, {total / 1e6:.1f} MB, to {SAMPLE}")

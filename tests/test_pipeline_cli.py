@@ -65,7 +65,11 @@ def test_ingest_feedback_report_and_packs_from_one_folder(tmp_path):
     # feedback finds the originals from run.json: no --returns needed
     result = runner.invoke(cli, ["feedback", str(out), "--annotate", "--quiet"])
     assert result.exit_code == 0, result.output
+    # every school judged every aspect at one level: each is asked to confirm that (a query);
+    # only school 0 has something to fix
     letters = list((out / "feedback").glob("*.txt"))
+    assert len(letters) == 6
+    letters = [p for p in letters if "To fix" in p.read_text(encoding="utf-8")]
     assert len(letters) == 1 and "100100" in letters[0].name
     text = letters[0].read_text(encoding="utf-8")
     assert "Sheet 'Review', cell" in text and "Levle 3" in text

@@ -51,3 +51,20 @@ def test_every_everyday_problem_in_the_sample_is_accounted_for(tmp_path):
     assert "3" in set(typed_rows["level"])
     assert summary.rejected == 2
     assert int((files["status"] == "accepted").sum()) > 140
+
+
+def test_the_sample_shows_queries_a_moderated_sample_and_award_readiness(tmp_path):
+    from sheetreview.report.build import build_report
+
+    out = tmp_path / "out"
+    ingest(sample_dir() / "returns", out, jobs=1)
+    files = pd.read_csv(out / "files.csv", dtype=str, keep_default_na=False)
+    moderations = files[files["file"].str.startswith("2026-autumn/moderation/")]
+    assert len(moderations) >= 10 and set(moderations["status"]) == {"accepted"}
+    queries = pd.read_csv(out / "queries.csv", dtype=str, keep_default_na=False)
+    assert (queries["rule"] == "rise_since_previous").any()
+    build_report(out, school_charts=False)
+    assert len(pd.read_csv(out / "moderation.csv", dtype=str)) > 100
+    overall = pd.read_csv(out / "school_overall.csv", dtype=str, keep_default_na=False)
+    ready = set(overall.loc[overall["framework"] == "pd-quality-mark", "award_ready"])
+    assert {"Bronze", "Silver", "Gold"} <= ready

@@ -147,6 +147,7 @@ def test_review_has_one_row_per_aspect_with_descriptors_in_level_order(tiny_path
         layout.EVIDENCE_HEADER,
         layout.NEXT_STEPS_HEADER,
         layout.NEXT_LEVEL_HEADER,
+        layout.QUERY_ANSWER_HEADER,
     ]
     rows = aspect_rows(ws)
     assert list(rows) == ["A1", "A2", "S1"]
@@ -205,7 +206,13 @@ def test_only_input_cells_are_unlocked_and_every_sheet_is_protected(tiny_path: P
     ws = wb[layout.REVIEW_SHEET]
     top, cols = header_map(ws)
     inputs = {
-        cols[h] for h in (layout.LEVEL_HEADER, layout.EVIDENCE_HEADER, layout.NEXT_STEPS_HEADER)
+        cols[h]
+        for h in (
+            layout.LEVEL_HEADER,
+            layout.EVIDENCE_HEADER,
+            layout.NEXT_STEPS_HEADER,
+            layout.QUERY_ANSWER_HEADER,
+        )
     }
     rows = set(aspect_rows(ws).values())
     for row in ws.iter_rows(min_row=1, max_row=ws.max_row):

@@ -509,6 +509,40 @@ def packs(out_dir: str, dest_dir: str | None, jobs: int | None, quiet: bool) -> 
 
 
 @cli.command()
+@click.argument("out_dir", metavar="OUT", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--sample",
+    required=True,
+    help="How many schools of each framework's latest round: a number (10) or a share (20%).",
+)
+@click.option("--seed", type=int, help="Draw the same sample again (printed after each draw).")
+@click.option("--schools", default="", help="URNs to include whatever the draw, comma separated.")
+@click.option(
+    "-o",
+    "--output",
+    "dest_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the moderation workbooks.",
+)
+def moderate(out_dir: str, sample: str, seed: int | None, schools: str, dest_dir: str) -> None:
+    """Moderation workbooks for a sample of schools, stratified by overall level.
+
+    Each shows the school's levels, evidence and next steps beside an empty moderated level. Put
+    the filled workbooks with the returns: ingest reads them as moderations, and report compares.
+
+    \b
+    Example:
+        sheetreview moderate out/ --sample 20% --seed 7 -o moderation/
+    """
+    from sheetreview.moderate import moderate as run_moderate
+
+    summary = run_moderate(Path(out_dir), Path(dest_dir), sample=sample, seed=seed, schools=schools)
+    for line in summary.lines():
+        click.echo(line)
+
+
+@cli.command()
 @click.option(
     "-o",
     "--output",

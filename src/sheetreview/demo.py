@@ -14,6 +14,7 @@ from sheetreview.core.parallel import Progress
 from sheetreview.feedback.letters import write_feedback
 from sheetreview.framework import all_builtin, builtin
 from sheetreview.generate import generate_workbooks
+from sheetreview.moderate import moderate
 from sheetreview.packs.build import write_packs
 from sheetreview.read.ingest import ingest
 from sheetreview.report.build import build_report
@@ -26,6 +27,7 @@ class DemoSummary:
     report_lines: list[str] = field(default_factory=list)
     feedback_lines: list[str] = field(default_factory=list)
     packs_lines: list[str] = field(default_factory=list)
+    moderate_lines: list[str] = field(default_factory=list)
     templates: list[Path] = field(default_factory=list)
     workbooks: list[Path] = field(default_factory=list)
 
@@ -37,11 +39,15 @@ class DemoSummary:
             *self.report_lines,
             *self.feedback_lines,
             *self.packs_lines,
+            *self.moderate_lines,
             f"Next round's workbooks, showing each school's previous levels: {out / 'workbooks'} ({len(self.workbooks)} files)",
             "",
             "Open first:",
-            f"  {out / 'summary.xlsx'}  the trust leader's five-minute read",
+            f"  {out / 'summary.xlsx'}  the trust leader's five-minute read (Overview: queries "
+            "and award readiness; Queries and Moderation sheets)",
             f"  {out / 'report.html'}  the same story in any browser, on a laptop or a phone",
+            f"  {out / 'queries.csv'}, {out / 'moderation.csv'}  unlikely judgements to confirm; "
+            "the moderated sample beside the schools' own levels",
             f"  {out / 'charts'}/  distributions, heatmaps, progress and each school's profile",
             f"  {out / 'files.csv'}, {out / 'problems.csv'} and {out / 'feedback'}/  what each school must fix",
             f"  {out / 'packs'}/  each school's own benchmark pack",
@@ -67,6 +73,9 @@ def run_demo(out_dir: Path, *, progress: Progress = None) -> DemoSummary:
     ).lines()
     summary.feedback_lines = write_feedback(out, out / "feedback", annotate=True).lines()
     summary.packs_lines = write_packs(out, out / "packs", progress=progress).lines()
+    # The sample holds moderators' filled workbooks for last term's sample (read above); this
+    # draws the next sample, as an LA would before its visits.
+    summary.moderate_lines = moderate(out, out / "moderation", sample="10%", seed=2027).lines()
     summary.workbooks = generate_workbooks(
         builtin("edtech-srf"),
         out / "workbooks",

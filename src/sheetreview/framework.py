@@ -80,6 +80,47 @@ class VersionMap:
 
 
 @dataclass(frozen=True)
+class QueryRules:
+    """Thresholds of the plausibility queries (None: the rule is switched off).
+
+    Defaults apply to every framework; a definition may change or switch off each one under
+    `queries:` (docs/framework-format.md).
+    """
+
+    rise: int | None = 2  # levels risen on an aspect since the school's previous round
+    same_level: int | None = 6  # aspects a return must have before "all at one level" is odd
+    top_level_words: int | None = 15  # fewer words of evidence than this at the top level
+    fall_without_next_steps: int | None = 2  # levels fallen, with no next steps written
+
+
+QUERY_KEYS = {
+    "rise_since_previous": "rise",
+    "same_level_everywhere": "same_level",
+    "top_level_evidence_words": "top_level_words",
+    "fall_without_next_steps": "fall_without_next_steps",
+}
+
+
+@dataclass(frozen=True)
+class AwardRule:
+    """At least `count` aspects (all of them when None) in scope at `rank` or above; in scope:
+    the named aspects, else every aspect of kind `aspect` (of the named groups, when given);
+    with `per_group`, the count must hold in each group separately."""
+
+    rank: int
+    count: int | None = None
+    per_group: bool = False
+    aspects: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Award:
+    name: str
+    rules: tuple[AwardRule, ...]
+
+
+@dataclass(frozen=True)
 class Framework:
     id: str
     title: str
@@ -97,6 +138,9 @@ class Framework:
     path: str = ""
     previous_versions: tuple[VersionMap, ...] = ()
     short_name: str = ""
+    queries: QueryRules = QueryRules()
+    awards: tuple[Award, ...] = ()  # least demanding first
+    award_notes: tuple[str, ...] = ()
 
     @property
     def level_count(self) -> int:
@@ -198,7 +242,26 @@ class Framework:
             "previous_versions": [
                 {"version": v.version, "aspects": dict(v.aspects)} for v in self.previous_versions
             ],
+            "queries": {key: getattr(self.queries, attr) for key, attr in QUERY_KEYS.items()},
+            "awards": [_award_dict(self, a) for a in self.awards],
+            "award_notes": list(self.award_notes),
         }
+
+
+def _award_dict(fw: Framework, award: Award) -> dict[str, Any]:
+    rules = []
+    for r in award.rules:
+        rule: dict[str, Any] = {"level": fw.level(r.rank).label}
+        if r.count is not None:
+            rule["count"] = r.count
+        if r.per_group:
+            rule["per"] = "group"
+        if r.aspects:
+            rule["aspects"] = list(r.aspects)
+        if r.groups:
+            rule["groups"] = list(r.groups)
+        rules.append(rule)
+    return {"name": award.name, "rules": rules}
 
 
 # --- reading YAML with line numbers ---------------------------------------------------------
@@ -480,6 +543,168 @@ def _previous_versions(chk: _Checker, raw: Any, codes: set[str]) -> tuple[Versio
     return tuple(maps)
 
 
+def _queries(chk: _Checker, raw: Any) -> QueryRules:
+    if raw is None:
+        return QueryRules()
+    keys = ", ".join(QUERY_KEYS)
+    if not isinstance(raw, dict):
+        chk.fail(
+            "queries",
+            f"'queries' must map rule names ({keys}) to a number, or ~ to switch a rule off",
+        )
+        return QueryRules()
+    values: dict[str, int | None] = {}
+    for key, value in raw.items():
+        place = f"queries.{key}"
+        if key not in QUERY_KEYS:
+            chk.fail(place, f"'{key}' is not a query rule; use one of: {keys}")
+            continue
+        if value is None or value is False:
+            values[QUERY_KEYS[key]] = None
+        elif isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            values[QUERY_KEYS[key]] = value
+        else:
+            chk.fail(
+                place, f"'{key}' must be a whole number of at least 1, or ~ to switch the rule off"
+            )
+    return replace(QueryRules(), **values)
+
+
+_RULE_KEYS = ("level", "count", "per", "aspects", "groups")
+
+
+def _codes(
+    chk: _Checker, rule: dict, key: str, place: str, known: dict[str, str], what: str
+) -> tuple[str, ...]:
+    """The codes a rule names, each checked: a typo must not make an award unreachable."""
+    raw = rule.get(key)
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        chk.fail(f"{place}.{key}", f"'{key}' must be a list of {what} codes")
+        return ()
+    out = []
+    for i, code in enumerate(raw):
+        real = known.get(str(code).casefold())
+        if real is None:
+            some = ", ".join(list(known.values())[:6]) + (", ..." if len(known) > 6 else "")
+            chk.fail(
+                f"{place}.{key}[{i}]",
+                f"'{code}' is not {'an' if what[0] in 'aeiou' else 'a'} {what} code of this framework; name one of its {what}s ({some}) or remove it",
+            )
+            continue
+        out.append(real)
+    return tuple(out)
+
+
+def _rule(
+    chk: _Checker,
+    raw: Any,
+    place: str,
+    levels: tuple[Level, ...],
+    aspects: tuple[Aspect, ...],
+    groups: tuple[Group, ...],
+) -> AwardRule | None:
+    if not isinstance(raw, dict):
+        chk.fail(
+            place,
+            "a rule is a mapping such as '{level: Enhancing}' or '{level: Embedded, count: 3, per: group}'",
+        )
+        return None
+    for key in raw:
+        if key not in _RULE_KEYS:
+            chk.fail(
+                f"{place}.{key}", f"'{key}' is not part of a rule; use: {', '.join(_RULE_KEYS)}"
+            )
+    label = chk.text(raw, "level", place)
+    by_label = {lv.label.casefold(): lv for lv in levels}
+    level = by_label.get(label.casefold())
+    if label and level is None:
+        chk.fail(
+            f"{place}.level",
+            f"'{label}' is not a level of this framework; use one of: {', '.join(lv.label for lv in levels)}",
+        )
+    named = _codes(
+        chk, raw, "aspects", place, {a.code.casefold(): a.code for a in aspects}, "aspect"
+    )
+    in_groups = _codes(
+        chk, raw, "groups", place, {g.code.casefold(): g.code for g in groups}, "group"
+    )
+    per = raw.get("per")
+    if per is not None and per != "group":
+        chk.fail(f"{place}.per", f"'per: {per}' is not known; write 'per: group' or leave it out")
+    rule = AwardRule(level.rank if level else 0, None, per == "group", named, in_groups)
+    count = raw.get("count")
+    if count is not None:
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            chk.fail(f"{place}.count", "'count' must be a whole number of at least 1")
+            return None
+        rule = replace(rule, count=count)
+    scopes = rule_scopes(aspects, rule)
+    if not scopes or not all(scopes.values()):
+        chk.fail(place, "this rule covers no aspect of kind 'aspect'; name its aspects or groups")
+        return None
+    smallest = min(len(v) for v in scopes.values())
+    if rule.count is not None and rule.count > smallest:
+        chk.fail(
+            f"{place}.count",
+            f"count {rule.count} is more than the {smallest} aspect(s) the rule covers, so it could never hold; lower it",
+        )
+    return rule if level else None
+
+
+def rule_scopes(aspects: Iterable[Aspect], rule: AwardRule) -> dict[str, list[str]]:
+    """The aspect codes a rule counts, by group when it holds per group (else under "")."""
+    if rule.aspects:
+        chosen = [a for a in aspects if a.code in rule.aspects]
+    else:
+        chosen = [
+            a for a in aspects if a.kind == "aspect" and (not rule.groups or a.group in rule.groups)
+        ]
+    scopes: dict[str, list[str]] = {}
+    for a in chosen:
+        scopes.setdefault(a.group if rule.per_group else "", []).append(a.code)
+    return scopes
+
+
+def _awards(
+    chk: _Checker,
+    raw: Any,
+    levels: tuple[Level, ...],
+    aspects: tuple[Aspect, ...],
+    groups: tuple[Group, ...],
+) -> tuple[Award, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        chk.fail("awards", "'awards' must be a list of {name, rules}, least demanding first")
+        return ()
+    out: list[Award] = []
+    for i, item in enumerate(raw):
+        place = f"awards[{i}]"
+        if not isinstance(item, dict):
+            chk.fail(place, "each award needs a 'name' and its 'rules'")
+            continue
+        name = chk.text(item, "name", place)
+        if name and any(a.name.casefold() == name.casefold() for a in out):
+            chk.fail(
+                f"{place}.name", f"award '{name}' is listed twice; give each award its own name"
+            )
+        rules_raw = item.get("rules")
+        if not isinstance(rules_raw, list) or not rules_raw:
+            chk.fail(
+                f"{place}.rules",
+                "an award needs at least one rule, e.g. 'rules: [{level: Enhancing}]'",
+            )
+            continue
+        rules = [
+            _rule(chk, r, f"{place}.rules[{j}]", levels, aspects, groups)
+            for j, r in enumerate(rules_raw)
+        ]
+        out.append(Award(name, tuple(r for r in rules if r is not None)))
+    return tuple(out)
+
+
 def _short_name(chk: _Checker, data: dict) -> str:
     short = chk.text(data, "short_name", "", required=False)
     if short and not _SHORT_RE.match(short):
@@ -491,9 +716,10 @@ def _short_name(chk: _Checker, data: dict) -> str:
     return short
 
 
-# Keys that change how a report is laid out, not what a school reads: a new short name must not
-# make every return already sent back look like it came from another version of the framework.
-_NOT_HASHED = frozenset({"short_name"})
+# Keys that change how a report is laid out or how returns are queried and awarded, not what a
+# school reads: a new short name, threshold or award rule must not make every return already sent
+# back look like it came from another version of the framework.
+_NOT_HASHED = frozenset({"short_name", "queries", "awards", "award_notes"})
 
 
 def _content_hash(data: Any) -> str:
@@ -525,6 +751,7 @@ def parse_framework(text: str, name: str) -> Framework:
     aspects = _aspects(chk, data.get("aspects"), levels, groups)
     previous = _previous_versions(chk, data.get("previous_versions"), {a.code for a in aspects})
     notes = data.get("notes") or []
+    award_notes = data.get("award_notes") or []
     fw = Framework(
         id=fid,
         title=chk.text(data, "title", ""),
@@ -539,6 +766,11 @@ def parse_framework(text: str, name: str) -> Framework:
         attribution=chk.text(data, "attribution", "", required=False) or "not stated",
         notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (str(notes),),
         previous_versions=previous,
+        queries=_queries(chk, data.get("queries")),
+        awards=_awards(chk, data.get("awards"), levels, aspects, groups),
+        award_notes=tuple(map(str, award_notes))
+        if isinstance(award_notes, list)
+        else (str(award_notes),),
         content_hash=_content_hash(data),
         path=name,
         short_name=_short_name(chk, data),
@@ -709,4 +941,30 @@ def from_dict(data: dict[str, Any]) -> Framework:
         ),
         content_hash=data.get("content_hash", ""),
         short_name=data.get("short_name", ""),
+        queries=_queries_from(data.get("queries")),
+        awards=tuple(_award_from(data, a) for a in data.get("awards", ())),
+        award_notes=tuple(data.get("award_notes", ())),
+    )
+
+
+def _queries_from(raw: dict[str, Any] | None) -> QueryRules:
+    if not raw:
+        return QueryRules()
+    return replace(QueryRules(), **{QUERY_KEYS[k]: v for k, v in raw.items() if k in QUERY_KEYS})
+
+
+def _award_from(data: dict[str, Any], raw: dict[str, Any]) -> Award:
+    ranks = {lv["label"]: lv["rank"] for lv in data["levels"]}
+    return Award(
+        raw["name"],
+        tuple(
+            AwardRule(
+                ranks[r["level"]],
+                r.get("count"),
+                r.get("per") == "group",
+                tuple(r.get("aspects", ())),
+                tuple(r.get("groups", ())),
+            )
+            for r in raw["rules"]
+        ),
     )

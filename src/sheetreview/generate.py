@@ -7,13 +7,14 @@ are safe on every system a school or an LA uses, and the work is spread over the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from sheetreview.core.fs import make_dir, safe_name, unique_names
-from sheetreview.core.out import RESPONSES, read_table, round_key
+from sheetreview.core.out import QUERIES, RESPONSES, read_table, round_key
 from sheetreview.core.parallel import Progress, cpu_count, mp_context
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework
@@ -168,7 +169,29 @@ def read_previous(
             level = row["level"].strip() or None
             filled = Filled(level, row["evidence"], row.get("next_steps", "") or "")
             out.setdefault(urn, {})[row["aspect_code"]] = filled
+    _show_open_queries(previous_out, fw, latest, out)
     return out
+
+
+def _show_open_queries(
+    previous_out: Path, fw: Framework, latest: dict[str, str], out: dict[str, dict[str, Filled]]
+) -> None:
+    """A query the school left open last round is shown beside that aspect's previous evidence,
+    so the school sees what was asked before it judges the aspect again."""
+    if not (Path(previous_out) / QUERIES).is_file():
+        return
+    for row in read_table(previous_out, QUERIES).to_dict("records"):
+        urn = str(row.get("school_urn") or "").strip().casefold()
+        if row.get("framework") != fw.id or row.get("status") != "open":
+            continue
+        if urn not in out or row.get("round") != latest.get(urn):
+            continue
+        before = out[urn].get(row.get("aspect_code", ""))
+        if before is None:
+            continue
+        note = f"Query from round {row['round']}, not yet answered: {row.get('found', '')}"
+        evidence = f"{before.evidence}\n\n{note}" if before.evidence else note
+        out[urn][row["aspect_code"]] = dataclasses.replace(before, evidence=evidence)
 
 
 def _responses(previous_out: Path) -> list[dict[str, str]]:

@@ -45,6 +45,8 @@ NEXT_STEPS_HEADER = "Next steps"
 NEXT_LEVEL_HEADER = "What the next level asks"
 PREVIOUS_LEVEL_HEADER = "Previous level"
 PREVIOUS_EVIDENCE_HEADER = "Previous evidence"
+# Where a school confirms or explains a query (an unlikely judgement) raised on that row.
+QUERY_ANSWER_HEADER = "Query answer"
 HEADER_SEARCH_ROWS = 10
 
 # The Review sheet's columns, left to right, and their widths (in characters). This is the one
@@ -54,7 +56,9 @@ HEADER_SEARCH_ROWS = 10
 # for a later round REVIEW_PREVIOUS_COLUMNS. To add a column, add its header and width here.
 REVIEW_LEAD_COLUMNS = (CODE_HEADER, TITLE_HEADER)
 REVIEW_PREVIOUS_COLUMNS = (PREVIOUS_LEVEL_HEADER, PREVIOUS_EVIDENCE_HEADER)
-REVIEW_ANSWER_COLUMNS = (LEVEL_HEADER, EVIDENCE_HEADER, NEXT_STEPS_HEADER, NEXT_LEVEL_HEADER)
+REVIEW_ANSWER_COLUMNS = (
+    LEVEL_HEADER, EVIDENCE_HEADER, NEXT_STEPS_HEADER, NEXT_LEVEL_HEADER, QUERY_ANSWER_HEADER,
+)  # fmt: skip
 REVIEW_WIDTHS = {
     CODE_HEADER: 7,
     TITLE_HEADER: 16,
@@ -63,6 +67,7 @@ REVIEW_WIDTHS = {
     LEVEL_HEADER: 12,
     EVIDENCE_HEADER: 24,
     NEXT_STEPS_HEADER: 24,
+    QUERY_ANSWER_HEADER: 24,
     # NEXT_LEVEL_HEADER shows a descriptor, so it is as wide as the descriptor columns.
 }
 
@@ -84,3 +89,13 @@ IDENTITY_KEYS = (
 # far beyond this is not a return (rejected as oversized) and is never loaded into memory.
 MAX_RETURN_ROWS = 400
 MAX_RETURN_COLS = 40
+
+# A moderation workbook (`sheetreview moderate`): the school's judgements beside the moderator's.
+# Its identity carries KIND_KEY = MODERATION_KIND, so ingest never takes it for a school's return;
+# where a program dropped the identity, its sheet name says the same.
+KIND_KEY = "workbook_kind"
+MODERATION_KIND = "moderation"
+MODERATION_SHEET = "Moderation"
+SCHOOL_LEVEL_HEADER = "School's level"
+MODERATED_LEVEL_HEADER = "Moderated level"
+MODERATOR_COMMENT_HEADER = "Moderator's comment"

@@ -22,6 +22,9 @@ class Severity(StrEnum):
 
     ERROR = "error"
     WARNING = "warning"
+    # A judgement that is possible but unlikely: counted as given; the school corrects it or
+    # confirms it in the Review sheet's query column. Never a fault of the file.
+    QUERY = "query"
 
 
 class Audience(StrEnum):
@@ -33,6 +36,7 @@ class Audience(StrEnum):
 
 ERROR = Severity.ERROR
 WARNING = Severity.WARNING
+QUERY = Severity.QUERY
 SCHOOL = Audience.SCHOOL
 OFFICER = Audience.OFFICER
 
@@ -398,6 +402,54 @@ class Code(StrEnum):
             "the school's URN is missing.",
             "Write the school's URN on the Start sheet.",
             "Please write your school's URN on the Start sheet.",
+        ),
+    )
+    # --- queries: judgements counted as they are, which the school is asked to confirm
+    QUERY_RISE = (
+        "query-rise",
+        Entry(
+            QUERY,
+            "aspect {aspect} rose from {before} to {after} since {previous} ({levels} levels).",
+            "Ask the school to confirm the level in the '{answer_column}' column, or to correct it.",
+            "If that is right, please say why in the '{answer_column}' column of that row; otherwise correct the level.",
+        ),
+    )
+    QUERY_FALL_NO_NEXT_STEPS = (
+        "query-fall-no-next-steps",
+        Entry(
+            QUERY,
+            "aspect {aspect} fell from {before} to {after} since {previous} ({levels} levels) and no next steps are written.",
+            "Ask the school to write next steps, or to explain the fall in the '{answer_column}' column.",
+            "Please write the next steps, or explain the fall in the '{answer_column}' column of that row.",
+        ),
+    )
+    QUERY_SAME_LEVEL = (
+        "query-same-level",
+        Entry(
+            QUERY,
+            "all {count} aspects are at the same level ({level}).",
+            "Ask the school to confirm it in the '{answer_column}' column of aspect {aspect}, or to check each level.",
+            "If that is right, please confirm it in the '{answer_column}' column of aspect {aspect}; otherwise check each level.",
+        ),
+    )
+    QUERY_TOP_LEVEL_EVIDENCE = (
+        "query-top-level-evidence",
+        Entry(
+            QUERY,
+            "aspect {aspect} is at the most developed level ({level}) with {words} word(s) of evidence (fewer than {minimum}).",
+            "Ask the school to add the evidence, or to confirm the level in the '{answer_column}' column.",
+            "Please add the evidence, or confirm the level in the '{answer_column}' column of that row.",
+        ),
+    )
+    MODERATION_WITHOUT_RETURN = (
+        "moderation-without-return",
+        Entry(
+            ERROR,
+            "is a moderation of {school} ({framework}, round {round}), but there is no accepted return from that school for that round to compare it with.",
+            "Add the school's return to the folder, or check the moderation is for the right school and round.",
+            _NOTHING,
+            OFFICER,
+            whole_file=True,
         ),
     )
 

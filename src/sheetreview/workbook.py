@@ -459,6 +459,8 @@ class _ReviewColumns:
         self.evidence = self.headers[layout.EVIDENCE_HEADER]
         self.next_steps = self.headers[layout.NEXT_STEPS_HEADER]
         self.next_level = self.headers[layout.NEXT_LEVEL_HEADER]
+        # Where the school confirms or explains a query raised on the row (read/queries.py).
+        self.query_answer = self.headers[layout.QUERY_ANSWER_HEADER]
         self.widths[self.next_level] = self.descriptor_width  # it shows a descriptor
         self.last = max(self.widths)
         self.first_answer = min(self.headers[h] for h in after)
@@ -650,6 +652,7 @@ def _write_aspect(
     _write_level_cell(sheet, row, cols, spec.fw, answer.level, fmt)
     _put(sheet, row, cols.evidence, answer.evidence, fmt.input)
     _put(sheet, row, cols.next_steps, answer.next_steps, fmt.input)
+    _put(sheet, row, cols.query_answer, "", fmt.input)
     _write_next_level(sheet, row, aspect, cols, spec.fw, answer.level, fmt)
     height = _row_height(sized, minimum=48.0)
     _height(sheet, row, height)

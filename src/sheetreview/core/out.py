@@ -23,6 +23,9 @@ RESPONSES = "responses.csv"
 FILES = "files.csv"
 PROBLEMS = "problems.csv"
 RUN = "run.json"
+QUERIES = "queries.csv"  # every query raised, open or answered
+MODERATIONS = "moderations.csv"  # what moderators judged (moderation workbooks read by ingest)
+MODERATION = "moderation.csv"  # report: each moderated judgement beside the school's own
 LEDGER = "ledger.sqlite"
 FRAMEWORKS = "frameworks"  # folder: one JSON definition per framework read
 ASPECT_STATS = "aspect_stats.csv"
@@ -33,7 +36,7 @@ CHARTS = "charts"
 FEEDBACK = "feedback"
 PACKS = "packs"
 ERRORS_LOG = "errors.log"  # tracebacks of faults of sheetreview while reading, to report
-INGEST_OUTPUTS = (RESPONSES, FILES, PROBLEMS, RUN, ERRORS_LOG)
+INGEST_OUTPUTS = (RESPONSES, FILES, PROBLEMS, QUERIES, MODERATIONS, RUN, ERRORS_LOG)
 
 RESPONSES_COLUMNS = (
     "round", "framework", "framework_version", "school_urn", "school_name", "aspect_code",
@@ -49,6 +52,10 @@ FILES_COLUMNS = (
 PROBLEMS_COLUMNS = (
     "file", "sheet", "cell", "code", "severity", "message",
     "found", "officer_action", "school_action", "audience",
+)  # fmt: skip
+MODERATIONS_COLUMNS = (
+    "round", "framework", "school_urn", "school_name", "aspect_code", "moderated_level",
+    "moderated_rank", "comment", "source_file", "source_sheet", "source_cell",
 )  # fmt: skip
 
 

@@ -21,12 +21,13 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol
 
+from sheetreview import layout
 from sheetreview.core import xlsx
 from sheetreview.core.fs import prune_stale, safe_name, write_atomic
 from sheetreview.core.out import Status, read_table
 from sheetreview.core.parallel import Progress
 from sheetreview.errors import SheetreviewError
-from sheetreview.problems import ERROR, SCHOOL
+from sheetreview.problems import ERROR, QUERY, SCHOOL
 
 MANIFEST = ".sheetreview-feedback"  # what the last run wrote here (see prune_stale)
 
@@ -84,6 +85,8 @@ class Item:
     def priority(self) -> str:
         if self.rejected:
             return "Resend"
+        if self.severity == QUERY:
+            return "Please confirm"
         return "Must fix" if self.severity == ERROR else "Please check"
 
 
@@ -254,8 +257,11 @@ def collect_letters(out_dir: Path) -> tuple[list[Letter], FeedbackSummary]:
 def _file_items(row: dict[str, str], rows: list[dict], summary: FeedbackSummary) -> list[Item]:
     """What one file's school is asked to do; officer-only problems are counted, not listed."""
     if row["status"] not in _LETTER_STATUSES:
-        summary.clean_returns += row["status"] == "accepted"
-        return []
+        # An accepted return can still carry open queries: the school is asked to confirm them.
+        rows = [r for r in rows if r["severity"] == QUERY and row["status"] == "accepted"]
+        if not rows:
+            summary.clean_returns += row["status"] == "accepted"
+            return []
     rejected = row["status"] == "rejected"
     if not rows and rejected and row["reason"]:
         rows = [_reason_row(row)]
@@ -336,10 +342,13 @@ def letter_text(letter: Letter, titles: dict[str, str]) -> str:
     who = letter.school_name or "colleague"
     out.append(f"Dear {who}" + (f" (URN {letter.school_urn})," if letter.school_urn else ","))
     out.append("")
-    n_fix, n_resend = len(letter.fixes), len({i.file for i in letter.resends})
+    n_query = sum(i.severity == QUERY for i in letter.fixes)
+    n_fix, n_resend = len(letter.fixes) - n_query, len({i.file for i in letter.resends})
     need = []
     if n_fix:
         need.append(f"{n_fix} thing(s) to put right in your return")
+    if n_query:
+        need.append(f"{n_query} unusual judgement(s) to confirm or correct")
     if n_resend:
         need.append(f"{n_resend} file(s) we could not read")
     out += _wrap(
@@ -356,9 +365,12 @@ def letter_text(letter: Letter, titles: dict[str, str]) -> str:
     several = len({i.file for i in letter.fixes}) > 1
     for title, items in (
         ("To fix", [i for i in letter.fixes if i.severity == ERROR]),
-        ("To check", [i for i in letter.fixes if i.severity != ERROR]),
+        ("To check", [i for i in letter.fixes if i.severity not in (ERROR, QUERY)]),
+        (QUERIES_TITLE, [i for i in letter.fixes if i.severity == QUERY]),
     ):
         out += _section(title, items, several)
+        if title == QUERIES_TITLE and items:
+            out += [""] + _wrap(QUERIES_NOTE)
     if letter.resends:
         out.append("")
         out.append("Files we could not read")
@@ -373,6 +385,14 @@ def letter_text(letter: Letter, titles: dict[str, str]) -> str:
     )
     out += ["", "With thanks,", "The self-review team", ""]
     return "\n".join(out)
+
+
+QUERIES_TITLE = "To confirm or correct"
+QUERIES_NOTE = (
+    "These levels are possible but unusual, so we ask (as the DfE's data collections do). Each "
+    "still counts as you gave it. If it is right, write a short explanation in the "
+    f"'{layout.QUERY_ANSWER_HEADER}' column of that row; otherwise change the level."
+)
 
 
 def _section(title: str, items: list[Item], name_files: bool) -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +26,7 @@ from sheetreview.core.fs import prune_stale, safe_name, write_bytes
 from sheetreview.core.out import FILES, read_table
 from sheetreview.core.parallel import Progress, cpu_count, mp_context
 from sheetreview.framework import Framework
+from sheetreview.report import awards, moderation
 from sheetreview.report import benchmarks as bm
 from sheetreview.report.build import load_frameworks, load_responses
 from sheetreview.report.charts import level_colours
@@ -64,6 +65,7 @@ class Pack:
     cohort_median: float | None  # median of the schools' mean ranks; None when withheld
     percentile: float | None  # None when withheld
     aspects: tuple[AspectLine, ...]
+    awards: tuple[str, ...] = ()  # award readiness and what stands before the next award
 
     @property
     def stats_shown(self) -> bool:
@@ -129,6 +131,8 @@ def plan_packs(out_dir: Path, dest_dir: Path) -> tuple[list[Pack], dict[str, Fra
     frameworks = load_frameworks(out_dir, responses)
     stats = bm.aspect_stats(responses, frameworks)
     overall = bm.school_overall(responses, frameworks)
+    mod = moderation.build(responses, out_dir, frameworks)
+    levels = awards.school_levels(responses, None if mod.empty else mod.moderated_levels())
     packs: list[Pack] = []
     cohorts = []
     used: set[str] = set()
@@ -143,9 +147,11 @@ def plan_packs(out_dir: Path, dest_dir: Path) -> tuple[list[Pack], dict[str, Fra
         fw = frameworks[cohort.framework]
         for school, own in rows.groupby("school", sort=True):
             name = _unique(used, pack_name(*_identity(own), cohort.framework, cohort.round))
-            packs.append(
-                _pack(dest_dir / name, fw, cohort, own, n_schools, by_code, positions.loc[school])
+            pack = _pack(
+                dest_dir / name, fw, cohort, own, n_schools, by_code, positions.loc[school]
             )
+            mine = levels.get((cohort.round, cohort.framework, school), {})
+            packs.append(replace(pack, awards=tuple(award_lines(fw, mine))))
     return packs, frameworks, cohorts
 
 
@@ -208,6 +214,24 @@ def _pack(
 
 
 # --- words --------------------------------------------------------------------------------------
+
+
+def award_lines(fw: Framework, levels: dict[str, int]) -> list[str]:
+    """The award the school's judgements are ready for, and the aspects between it and the next
+    (moderated levels count where the school was moderated)."""
+    if not fw.awards:
+        return []
+    ready = awards.award_ready(fw, levels)
+    if ready == awards.NONE:
+        out = ["Award readiness: your judgements do not yet meet the rules of any award."]
+    else:
+        out = [f"Award readiness: your judgements meet the rules of {ready}."]
+    target, gaps = awards.gap_to_next(fw, levels)
+    if target is None:
+        out.append("That is the highest award; a verifier and the award panel decide the award.")
+    elif gaps:
+        out.append(f"Between you and {target.name}: " + "; ".join(g.sentence() for g in gaps) + ".")
+    return out
 
 
 def rank_words(fw: Framework, value: float | None) -> str:
@@ -311,7 +335,7 @@ def facts(pack: Pack, fw: Framework) -> list[str]:
             f"Overall percentile: {pack.percentile:.0f}. Your average level is higher than that of "
             f"{pack.percentile:.0f}% of the other schools in the cohort (schools level with you count half)."
         )
-    return out
+    return out + list(pack.awards)
 
 
 def profile_alt(pack: Pack, fw: Framework) -> str:

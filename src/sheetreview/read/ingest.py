@@ -32,10 +32,11 @@ from sheetreview.core.out import csv_field, csv_line
 from sheetreview.core.parallel import Progress, cpu_count
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework, Registry, from_dict, registry
-from sheetreview.problems import ERROR, Code, Problem, problem
+from sheetreview.problems import ERROR, QUERY, Code, Problem, problem
 from sheetreview.read.judgements import Judged, judge
 from sheetreview.read.ledger import FILE_NAME as LEDGER_NAME
 from sheetreview.read.ledger import Ledger, StatKey, stat_key
+from sheetreview.read.queries import QUERY_COLUMNS, Mark, Marks, Query, find_queries, words
 from sheetreview.read.returns import read_return
 from sheetreview.read.sniff import MAX_FILE_BYTES, Finding, by_name
 
@@ -62,6 +63,8 @@ class IngestSummary:
     read_now: int = 0
     reused: int = 0
     faults: list[tuple[str, str]] = field(default_factory=list)  # (file, traceback)
+    queries_open: int = 0
+    queries_answered: int = 0
 
     @property
     def files(self) -> int:
@@ -93,6 +96,11 @@ class IngestSummary:
             f"Read {self.files} files: {parts}. {self.problems} problems ({self.errors} errors). "
             f"Outputs in {self.out_dir}{os.sep}."
         ]
+        if self.queries_open or self.queries_answered:
+            out.append(
+                f"{self.queries_open} open queries (unlikely judgements for schools to confirm), "
+                f"{self.queries_answered} answered: see queries.csv."
+            )
         if self.reused:
             out.append(f"{self.reused} unchanged files were not read again (see the ledger).")
         if self.faults:
@@ -367,6 +375,8 @@ def _read_outcome(relpath: str, data: bytes, frameworks: dict[str, Framework]) -
     judged = judge(raw)
     fw = raw.framework
     assert fw is not None
+    if raw.moderation:
+        return _moderation_outcome(judged, fw)
     round_where = raw.start.get("round")
     date = judged.assessment_date.isoformat() if judged.assessment_date else ""
     return {
@@ -382,7 +392,43 @@ def _read_outcome(relpath: str, data: bytes, frameworks: dict[str, Framework]) -
         "assessment_date": date,
         "problems": [p.packed() for p in judged.problems],
         "answered": len(judged.judgements),
+        "marks": [
+            Mark(
+                j.aspect_code,
+                j.level_rank,
+                words(j.evidence),
+                bool(j.next_steps),
+                j.source_sheet,
+                j.source_cell,
+                j.query_answer,
+            ).packed()
+            for j in judged.judgements
+        ],  # fmt: skip
         "lines": _render_lines(judged, fw.level_count, date),
+    }
+
+
+def _moderation_outcome(judged: Judged, fw: Framework) -> dict[str, Any]:
+    """A moderator's workbook: its levels go to moderations.csv, never to responses.csv."""
+    return {
+        "status": "read",
+        "kind": layout.MODERATION_KIND,
+        "framework": fw.id,
+        "framework_version": fw.version,
+        "level_count": fw.level_count,
+        "aspects_total": len(fw.aspects),
+        "school_urn": judged.school_urn,
+        "school_name": judged.school_name,
+        "round": judged.round,
+        "round_where": ["", ""],
+        "assessment_date": "",
+        "problems": [p.packed() for p in judged.problems],
+        "answered": len(judged.judgements),
+        "moderated": [
+            [j.aspect_code, j.level, j.level_rank, j.evidence, j.source_sheet, j.source_cell]
+            for j in judged.judgements
+        ],
+        "lines": "",
     }
 
 
@@ -571,11 +617,71 @@ def _results(entries: list[_Entry], round_label: str) -> list[_Result]:
             if o["school_urn"] or o["school_name"].strip()
             else ""
         )
-        key = f"{o['framework']}\x00{rnd}\x00{school}" if school else ""
+        kind = o.get("kind", "")  # a moderation never supersedes, nor is superseded by, a return
+        key = f"{kind}\x00{o['framework']}\x00{rnd}\x00{school}" if school else ""
         status = "accepted_with_problems" if probs else "accepted"
         results.append(_Result(e, status, probs, rnd, key))
     _supersede(results)
+    _moderations_need_returns(results)
     return results
+
+
+def _is_moderation(r: _Result) -> bool:
+    return (r.entry.outcome or {}).get("kind") == layout.MODERATION_KIND
+
+
+def _moderations_need_returns(results: list[_Result]) -> None:
+    """A moderation of a school with no accepted return of that framework and round compares
+    with nothing: it is rejected, saying so, rather than silently left out of the report."""
+    returned = {
+        r.school_key.partition("\x00")[2]
+        for r in results
+        if r.status in _READ_STATUSES and not _is_moderation(r)
+    }
+    for r in results:
+        alone = r.school_key.partition("\x00")[2] not in returned
+        if r.status in _READ_STATUSES and _is_moderation(r) and alone:
+            o = r.entry.outcome or {}
+            r.status = "rejected"
+            r.problems = [
+                problem(
+                    "moderation-without-return", r.entry.relpath,
+                    school=o.get("school_name") or o.get("school_urn"),
+                    framework=o.get("framework"), round=r.round or "no round",
+                )
+            ]  # fmt: skip
+
+
+def moderation_rows(results: list[_Result]) -> list[list[Any]]:
+    rows = []
+    for r in results:
+        if r.status in _READ_STATUSES and _is_moderation(r):
+            o = r.entry.outcome or {}
+            for code, level, rank, comment, sheet, cell in o.get("moderated", ()):
+                rows.append([r.round, o["framework"], o["school_urn"], o["school_name"], code,
+                             level, rank, comment, r.entry.relpath, sheet, cell])  # fmt: skip
+    return rows
+
+
+def _queries(results: list[_Result], frameworks: dict[str, Framework]) -> list[Query]:
+    """Queries of the accepted returns; open ones become problems of their file (severity
+    query), which never changes a file's status: a query is not a fault."""
+    marks, by_file = [], {}
+    for r in results:
+        if r.status not in _READ_STATUSES or _is_moderation(r):
+            continue
+        o = r.entry.outcome or {}
+        by_file[r.entry.relpath] = r
+        marks.append(
+            Marks(r.entry.relpath, o["framework"], o["framework_version"], r.round,
+                  o["school_urn"], o["school_name"],
+                  tuple(Mark.unpacked(m) for m in o.get("marks", ())))
+        )  # fmt: skip
+    found = find_queries(marks, frameworks, out.round_key)
+    for q in found:
+        if q.status == "open":
+            by_file[q.problem.file].problems.append(q.problem)
+    return found
 
 
 def _supersede(results: list[_Result]) -> None:
@@ -609,6 +715,7 @@ def _write_outputs(
     summary: IngestSummary,
 ) -> None:
     results = _results(entries, round_label)
+    queries = _queries(results, frameworks)
     files_rows, problem_rows = [], []
     used: set[str] = set()
     for r in results:
@@ -618,10 +725,12 @@ def _write_outputs(
             summary.faults.append((r.entry.relpath, r.entry.outcome["traceback"]))  # type: ignore[index]
         for p in r.problems:
             problem_rows.append(list(p.as_row().values()))
-            summary.problems += 1
+            summary.problems += p.severity != QUERY
             summary.errors += p.severity == ERROR
         if r.status in _READ_STATUSES:
             used.add(r.entry.outcome["framework"])  # type: ignore[index]
+    summary.queries_open = sum(q.status == "open" for q in queries)
+    summary.queries_answered = len(queries) - summary.queries_open
     _write_frameworks(out_dir, [frameworks[f] for f in sorted(used) if f in frameworks])
     # Streamed: 10,000 returns make about 150 MB of responses, never held whole in memory.
     lines = (_response_lines(r) for r in results if r.status in _READ_STATUSES)
@@ -629,6 +738,8 @@ def _write_outputs(
     _write_atomic(out_dir / "responses.csv", [header], lines)
     _write_csv(out_dir / "problems.csv", PROBLEMS_COLUMNS, problem_rows)
     _write_csv(out_dir / "files.csv", FILES_COLUMNS, files_rows)
+    _write_csv(out_dir / out.QUERIES, QUERY_COLUMNS, [q.row() for q in queries])
+    _write_csv(out_dir / out.MODERATIONS, out.MODERATIONS_COLUMNS, moderation_rows(results))
     _write_errors_log(out_dir, summary.faults)
 
 
@@ -648,17 +759,21 @@ def _write_errors_log(out_dir: Path, faults: list[tuple[str, str]]) -> None:
 
 def _file_row(r: _Result) -> list[Any]:
     e, o = r.entry, r.entry.outcome or {}
+    faults = [p for p in r.problems if p.severity != QUERY]
     if r.status == "accepted_with_problems":
-        errors = sum(1 for p in r.problems if p.severity == ERROR)
-        reason = f"{len(r.problems)} problem(s), {errors} error(s): see problems.csv"
+        errors = sum(1 for p in faults if p.severity == ERROR)
+        reason = f"{len(faults)} problem(s), {errors} error(s): see problems.csv"
     elif r.status == "accepted":
-        reason = ""
+        reason = "a moderation workbook: see moderations.csv" if _is_moderation(r) else ""
     else:
-        reason = r.problems[0].message if r.problems else ""
+        reason = faults[0].message if faults else ""
+    queries = len(r.problems) - len(faults)
+    if queries:
+        reason = "; ".join(filter(None, [reason, f"{queries} open query(ies): see queries.csv"]))
     answered = o.get("answered", "") if o.get("status") == "read" else ""
     return [
         e.relpath, e.sha256, e.size, r.status, o.get("framework", ""), o.get("school_urn", ""),
-        o.get("school_name", ""), answered, o.get("aspects_total", ""), len(r.problems), reason,
+        o.get("school_name", ""), answered, o.get("aspects_total", ""), len(faults), reason,
         r.round, o.get("assessment_date", ""),
     ]  # fmt: skip
 

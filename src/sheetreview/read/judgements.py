@@ -35,6 +35,7 @@ class Judgement(NamedTuple):
     next_steps: str
     source_sheet: str
     source_cell: str
+    query_answer: str = ""  # the school's answer to a query on this row (read/queries.py)
 
 
 @dataclass
@@ -276,6 +277,8 @@ def judge(raw: RawReturn) -> Judged:
     reader = level_reader(fw)
     for aspect in fw.aspects:
         row = rows.get(aspect.code.casefold())
+        if raw.moderation and (row is None or reader.read(row.level.value)[1] == "blank"):
+            continue  # a moderator looks at some aspects only: a blank is not a problem
         if row is None:
             sheet = raw.review_sheet
             out.problems.append(
@@ -295,6 +298,7 @@ def judge(raw: RawReturn) -> Judged:
                     clean_text(row.next_steps.value),
                     cell.sheet,
                     cell.cell,
+                    clean_text(row.query_answer.value),
                 )
             )
         else:

@@ -76,6 +76,7 @@ class AspectRow(NamedTuple):
     level: Found
     evidence: Found
     next_steps: Found
+    query_answer: Found = Found(None, "", "")
 
 
 @dataclass
@@ -91,6 +92,7 @@ class RawReturn:
     rows: list[AspectRow] = field(default_factory=list)
     review_sheet: str = ""
     problems: list[Problem] = field(default_factory=list)
+    moderation: bool = False  # a moderator's workbook (`sheetreview moderate`), not a return
 
 
 def read_return(relpath: str, data: bytes, frameworks: Mapping[str, Framework]) -> RawReturn:
@@ -624,8 +626,13 @@ def _trim_ods_row(elem: Any) -> None:
 
 def _identify_and_read(book: _Book, frameworks: Mapping[str, Framework]) -> RawReturn:
     raw = RawReturn(kind=book.kind)
-    review = _review_sheets(book)
     identity, source = _identity(book)
+    moderation = book.has(layout.MODERATION_SHEET)
+    if identity.get(layout.KIND_KEY) == layout.MODERATION_KIND or moderation:
+        raw.moderation = True
+        review = [moderation] if moderation else _review_sheets(book)
+    else:
+        review = _review_sheets(book)
     if identity.get("framework_id"):
         fid = identity["framework_id"]
         if fid not in frameworks:
@@ -653,7 +660,7 @@ def _identity(book: _Book) -> tuple[dict[str, str], str]:
         return dict(book.properties), "properties"
     name = book.has(layout.IDENTITY_SHEET)
     if name is not None:
-        values = _key_values(_grid(book, name), set(layout.IDENTITY_KEYS))
+        values = _key_values(_grid(book, name), {*layout.IDENTITY_KEYS, layout.KIND_KEY})
         found = {k: _text(v.value) for k, v in values.items()}
         if found.get("framework_id"):
             return found, "sheet"
@@ -736,9 +743,12 @@ def _review_sheets(book: _Book) -> list[str]:
 def _rows_of(book: _Book, sheets: list[str]) -> tuple[list[AspectRow], str]:
     rows: list[AspectRow] = []
     first = ""
+    headers = (
+        _MODERATION_HEADERS if sheets and sheets[0] == book.has(layout.MODERATION_SHEET) else None
+    )
     for name in sheets:
         grid = _grid(book, name)
-        found = _review_rows(grid, name)
+        found = _review_rows(grid, name, headers)
         if found is None:
             continue
         first = first or name
@@ -756,8 +766,10 @@ def _ours(book: _Book) -> bool:
     return bool(book.properties.get("framework_id")) or book.has(layout.IDENTITY_SHEET) is not None
 
 
-def _review_rows(grid: list[list[Any]], sheet: str) -> list[AspectRow] | None:
-    header = _header_row(grid)
+def _review_rows(
+    grid: list[list[Any]], sheet: str, headers: dict[str, str] | None = None
+) -> list[AspectRow] | None:
+    header = _header_row(grid, headers or _HEADERS)
     if header is None:
         return None
     r0, cols = header
@@ -766,6 +778,7 @@ def _review_rows(grid: list[list[Any]], sheet: str) -> list[AspectRow] | None:
     out = []
     c_code, c_level = cols["code"], cols["level"]
     c_evidence, c_next = cols.get("evidence"), cols.get("next_steps")
+    c_answer = cols.get("query_answer")
     for r in range(r0 + 1, len(grid)):
         row = grid[r]
         value = row[c_code] if c_code < len(row) else ""
@@ -782,6 +795,7 @@ def _review_rows(grid: list[list[Any]], sheet: str) -> list[AspectRow] | None:
                 _cell(row, r, c_level, sheet),
                 _cell(row, r, c_evidence, sheet),
                 _cell(row, r, c_next, sheet),
+                _cell(row, r, c_answer, sheet),
             )
         )
     return out
@@ -792,15 +806,27 @@ _HEADERS = {
     _label(layout.LEVEL_HEADER): "level",
     _label(layout.EVIDENCE_HEADER): "evidence",
     _label(layout.NEXT_STEPS_HEADER): "next_steps",
+    _label(layout.QUERY_ANSWER_HEADER): "query_answer",
 }
 
 
-def _header_row(grid: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
+# A moderation workbook: the moderated level and comment are what is read, in the places of a
+# return's level and evidence (the school's own columns are there only to be read by a person).
+_MODERATION_HEADERS = {
+    _label(layout.CODE_HEADER): "code",
+    _label(layout.MODERATED_LEVEL_HEADER): "level",
+    _label(layout.MODERATOR_COMMENT_HEADER): "evidence",
+}
+
+
+def _header_row(
+    grid: list[list[Any]], headers: dict[str, str]
+) -> tuple[int, dict[str, int]] | None:
     for r, row in enumerate(grid[: layout.HEADER_SEARCH_ROWS]):
         cols: dict[str, int] = {}
         for c, value in enumerate(row):
             if isinstance(value, str) and value and len(value) <= _LABEL_MAX:
-                key = _HEADERS.get(_label(value))
+                key = headers.get(_label(value))
                 if key and key not in cols:
                     cols[key] = c
         if "code" in cols:

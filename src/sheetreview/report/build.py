@@ -20,10 +20,11 @@ from sheetreview.core import fs, out
 from sheetreview.core.parallel import Progress
 from sheetreview.errors import OutputError
 from sheetreview.framework import Aspect, Framework, Level, builtin, builtin_ids, from_dict
+from sheetreview.report import awards, charts, moderation
 from sheetreview.report import benchmarks as bm
-from sheetreview.report import charts
 from sheetreview.report.html import write_html
 from sheetreview.report.summary import MAX_EVIDENCE_ROWS, evidence_fits, write_summary
+from sheetreview.report.verification import Verification, load_queries
 from sheetreview.schools import read_schools
 
 ACCEPTED = out.READ_STATUSES
@@ -398,6 +399,10 @@ def build_report(
     problems = problems[[c for c in PROBLEMS_COLUMNS if c in problems.columns]]
     responses = bm.attach_groups(load_responses(out_dir, files), school_list(out_dir, schools_file))
     bench = bm.compute(responses, load_frameworks(out_dir, responses))
+    mod = moderation.build(responses, out_dir, bench.frameworks)
+    levels = awards.school_levels(responses, None if mod.empty else mod.moderated_levels())
+    bench.school_overall = awards.add_award_ready(bench.school_overall, levels, bench.frameworks)
+    checks = Verification(load_queries(out_dir), mod, bench.school_overall, bench.frameworks)
     result = ReportSummary(out_dir, cohorts=[c.label for c in bench.cohorts])
     result.schools = int(bench.school_overall["school"].nunique())
     staging = fs.temp_dir(out_dir / out.CHARTS)
@@ -414,13 +419,17 @@ def build_report(
                 drawer.submit(charts.draw_profiles, part, formats)
                 for part in charts.chunks(todo, drawer.workers)
             ]
-            written = drawer.submit(write_tables, tables(bench), out_dir)
+            named = tables(bench)
+            if not mod.empty:
+                named[out.MODERATION] = mod.table
+            written = drawer.submit(write_tables, named, out_dir)
             result.summary = write_summary(
                 out_dir / "summary.xlsx",
                 bench,
                 files=files,
                 problems=problems,
                 charts=lambda: pngs(started),
+                verification=checks,
             )
             result.html = write_html(out_dir / "report.html", bench, files)
             result.tables = written.result()

@@ -248,6 +248,7 @@ class Context:
     problems: pd.DataFrame
     charts: Charts
     names: dict[tuple[str, bm.Cohort], str]
+    verification: Any = None  # report/verification.py: queries, moderation, awards
 
     def chart(self, cohort: bm.Cohort, kind: str) -> Path | None:
         """A cohort chart's PNG, waiting for it if it is still being drawn."""
@@ -263,6 +264,7 @@ def write_summary(
     files: pd.DataFrame,
     problems: pd.DataFrame,
     charts: Charts | None = None,
+    verification: Any = None,
 ) -> Path:
     """Write summary.xlsx (whole, via a temporary file) and return its path.
 
@@ -277,7 +279,9 @@ def write_summary(
         wb.set_properties(
             {"title": "Self-review summary", "comments": f"sheetreview {__version__}"}
         )
-        ctx = Context(wb, Styles(wb), bench, files, problems, charts or {}, _sheet_names(bench))
+        ctx = Context(
+            wb, Styles(wb), bench, files, problems, charts or {}, _sheet_names(bench), verification
+        )
         _write_all(ctx)
         wb.close()
 
@@ -303,6 +307,8 @@ def _write_all(ctx: Context) -> None:
         write_schools(ctx, cohort)
     if not ctx.bench.round_changes.empty:
         write_progress(ctx)
+    if ctx.verification is not None:
+        ctx.verification.write_sheets(ctx.wb, ctx.st, Sheet)
     write_evidence(ctx)
     write_data_quality(ctx)
     write_problems(ctx)
@@ -502,9 +508,18 @@ def _story_index(ctx: Context, sh: Sheet, told: story_.Story) -> None:
         sh.line(["", Link(name, name), "progress between rounds"], fit=False)
 
 
+def _story_checks(ctx: Context, sh: Sheet, told: story_.Story) -> None:
+    """Queries to answer, the moderated sample and award readiness, where there are any."""
+    if ctx.verification is None:
+        return
+    for label, value in ctx.verification.overview_lines(told.cohort.framework, told.cohort.round):
+        sh.line(["", label, value])
+
+
 OVERVIEW_SECTIONS: list[Section] = [
     _story_heading,
     _story_returns,
+    _story_checks,
     _story_aspects,
     _story_support,
     _story_changes,
