@@ -16,6 +16,7 @@ from sheetreview.framework import all_builtin, builtin
 from sheetreview.generate import generate_workbooks
 from sheetreview.packs.build import write_packs
 from sheetreview.read.ingest import ingest
+from sheetreview.read.inputs import remembered
 from sheetreview.report.build import build_report
 
 
@@ -59,7 +60,16 @@ def run_demo(out_dir: Path, *, progress: Progress = None) -> DemoSummary:
     summary = DemoSummary(out)
     for fw in all_builtin():
         summary.templates += generate_workbooks(fw, out / "templates")
-    summary.ingest_lines = ingest(sample / "returns", out, progress=progress).lines()
+    # The demo's OUT holds the sample alone, whichever copy of it an earlier demo read.
+    earlier = [f.dir for f in remembered(out)]
+    summary.ingest_lines = ingest(
+        sample / "returns",
+        out,
+        progress=progress,
+        forget=earlier,
+        schools=sample / "schools.csv",
+        framework_id="edtech-srf",
+    ).lines()
     summary.report_lines = build_report(out, progress=progress).lines()
     summary.feedback_lines = write_feedback(out, out / "feedback", annotate=True).lines()
     summary.packs_lines = write_packs(out, out / "packs", progress=progress).lines()

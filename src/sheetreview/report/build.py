@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sheetreview.core import fs, out
+from sheetreview.core.out import not_ingested
 from sheetreview.core.parallel import Progress
 from sheetreview.errors import OutputError
 from sheetreview.framework import Aspect, Framework, Level, builtin, builtin_ids, from_dict
@@ -109,15 +110,13 @@ def accepted_only(responses: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
 def load_responses(out_dir: Path, files: pd.DataFrame) -> pd.DataFrame:
     path = out_dir / "responses.csv"
     if not path.exists():
-        raise OutputError(
-            f"{out_dir} has no responses.csv; run 'sheetreview ingest DIR -o {out_dir}' first"
-        )
+        raise not_ingested(out_dir, "responses.csv")
     raw = _read_responses(path)
     try:
         responses = bm.prepare(accepted_only(raw, files))
     except ValueError as exc:
         raise OutputError(
-            f"{path}: {exc}; run 'sheetreview ingest DIR -o {out_dir}' again to rewrite it"
+            f"{path}: {exc}; run 'sheetreview ingest -o {out_dir}' again to rewrite it"
         ) from None
     if responses.empty:
         raise OutputError(
