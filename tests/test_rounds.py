@@ -306,3 +306,80 @@ def test_report_of_a_returns_folder_does_not_suggest_writing_into_it(tmp_path: P
     assert "holds returns, not the outputs of 'sheetreview ingest'" in result.output
     assert f"-o {returns}'" not in result.output
     assert f"-o {tmp_path / 'returns-out'}'" in result.output
+
+
+# --- the summary and feedback say who is outstanding ---------------------------------------------
+
+
+def test_summary_overview_says_how_many_expected_schools_returned_and_lists_the_rest(
+    tmp_path: Path,
+) -> None:
+    import openpyxl
+
+    from sheetreview.report.build import build_report
+
+    returns = tmp_path / "returns"
+    make_return(returns / "ash.xlsx", urn="100001", name="Ash Primary")
+    make_return(returns / "elm.xlsx", urn="100005", name="Elm High")
+    blank(returns / "cedar.xlsx")
+    out = tmp_path / "out"
+    ingest(returns, out, schools=schools_csv(tmp_path / "s.csv"))
+    summary = build_report(out, school_charts=False)
+    assert "edtech-srf 2026-autumn: 2 of 5 expected schools returned" in summary.lines()
+    book = openpyxl.load_workbook(out / "summary.xlsx", read_only=True)
+    cells = [
+        str(v) for row in book["Overview"].iter_rows(values_only=True) for v in row if v is not None
+    ]
+    assert "2 of 5 expected schools returned" in cells
+    assert "Expected schools not yet returned" in cells
+    listed = cells[cells.index("Expected schools not yet returned") :]
+    assert {"Birch Academy", "Cedar Primary", "Damson School"} <= set(listed)
+    assert "Ash Primary" not in listed and "blank" in listed and "missing" in listed
+
+
+def test_summary_without_a_schools_list_has_no_expected_section(tmp_path: Path) -> None:
+    import openpyxl
+
+    from sheetreview.report.build import build_report
+
+    make_return(tmp_path / "r" / "ash.xlsx")
+    ingest(tmp_path / "r", tmp_path / "out")
+    build_report(tmp_path / "out", school_charts=False)
+    book = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx", read_only=True)
+    cells = [v for row in book["Overview"].iter_rows(values_only=True) for v in row]
+    assert "Expected schools" not in cells
+
+
+def test_feedback_writes_a_short_reminder_for_each_missing_or_blank_school(
+    tmp_path: Path,
+) -> None:
+    from sheetreview.feedback.letters import write_feedback
+
+    returns = tmp_path / "returns"
+    make_return(returns / "ash.xlsx", urn="100001", name="Ash Primary")
+    blank(returns / "cedar.xlsx")
+    (returns / "100004-damson.xlsx").write_bytes(b"PK\x03\x04 damaged")
+    out = tmp_path / "out"
+    listed = tmp_path / "s.csv"
+    listed.write_text(
+        "urn,name\n100001,Ash Primary\n100002,Birch: Academy?\n100003,Cedar Primary\n"
+        "100004,Damson School\n",
+        encoding="utf-8",
+    )
+    ingest(returns, out, schools=listed)
+    summary = write_feedback(out, out / "feedback")
+    names = sorted(p.name for p in (out / "feedback" / "reminders").iterdir())
+    assert names == ["100002-Birch-Academy-reminder.txt", "100003-Cedar-Primary-reminder.txt"]
+    birch = (out / "feedback" / "reminders" / names[0]).read_text(encoding="utf-8")
+    assert "To: Birch: Academy? (URN 100002)" in birch
+    assert "not yet received your" in birch and "round 2026-autumn" in birch
+    cedar = (out / "feedback" / "reminders" / names[1]).read_text(encoding="utf-8")
+    assert "'cedar.xlsx') has no level chosen" in cedar
+    assert any("reminder for each of 2 expected school(s)" in line for line in summary.lines())
+    # Damson's file was rejected: it gets a letter saying why, not a reminder.
+    assert any("100004" in p.name for p in (out / "feedback").glob("*.txt"))
+    # Once Birch returns, its reminder goes.
+    make_return(returns / "birch.xlsx", urn="100002", name="Birch: Academy?")
+    ingest(returns, out)
+    write_feedback(out, out / "feedback")
+    assert not (out / "feedback" / "reminders" / names[0]).exists()

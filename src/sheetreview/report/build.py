@@ -23,6 +23,7 @@ from sheetreview.errors import OutputError
 from sheetreview.framework import Aspect, Framework, Level, builtin, builtin_ids, from_dict
 from sheetreview.report import benchmarks as bm
 from sheetreview.report import charts
+from sheetreview.report.expected import load_expected
 from sheetreview.report.summary import MAX_EVIDENCE_ROWS, evidence_fits, write_summary
 
 ACCEPTED = out.READ_STATUSES
@@ -364,6 +365,11 @@ def build_report(
     bench = bm.compute(responses, load_frameworks(out_dir, responses))
     result = ReportSummary(out_dir, cohorts=[c.label for c in bench.cohorts])
     result.schools = int(bench.school_overall["school"].nunique())
+    expected = load_expected(out_dir, [(c.framework, c.round) for c in bench.cohorts])
+    if expected is not None:
+        result.notes += [
+            f"{' '.join(p for p in (c.framework, c.round) if p)}: {c.text}" for c in expected.counts
+        ]
     staging = fs.temp_dir(out_dir / out.CHARTS)
     try:
         with charts.Drawer(jobs) as drawer:
@@ -385,6 +391,7 @@ def build_report(
                 files=files,
                 problems=problems,
                 charts=lambda: pngs(started),
+                expected=expected,
             )
             result.tables = written.result()
             result.school_charts = charts.wait_all(tasks, len(todo), progress)

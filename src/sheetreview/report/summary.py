@@ -33,6 +33,7 @@ from sheetreview.core import fs, out, xlsx
 from sheetreview.framework import Framework
 from sheetreview.report import benchmarks as bm
 from sheetreview.report.charts import BLANK_COLOUR, level_colours, text_colour
+from sheetreview.report.expected import ExpectedReturns
 
 OPTIONS = xlsx.options(constant_memory=True)
 POSITION_COLOURS = {"above": "#d6e6f4", "at": "#f2f2f2", "below": "#fbe0d2"}
@@ -215,6 +216,7 @@ class Context:
     problems: pd.DataFrame
     charts: Charts
     names: dict[tuple[str, bm.Cohort], str]
+    expected: ExpectedReturns | None = None  # the schools list given to ingest, if any
 
     def chart(self, cohort: bm.Cohort, kind: str) -> Path | None:
         """A cohort chart's PNG, waiting for it if it is still being drawn."""
@@ -230,6 +232,7 @@ def write_summary(
     files: pd.DataFrame,
     problems: pd.DataFrame,
     charts: Charts | None = None,
+    expected: ExpectedReturns | None = None,
 ) -> Path:
     """Write summary.xlsx (whole, via a temporary file) and return its path.
 
@@ -244,7 +247,9 @@ def write_summary(
         wb.set_properties(
             {"title": "Self-review summary", "comments": f"sheetreview {__version__}"}
         )
-        ctx = Context(wb, Styles(wb), bench, files, problems, charts or {}, _sheet_names(bench))
+        ctx = Context(
+            wb, Styles(wb), bench, files, problems, charts or {}, _sheet_names(bench), expected
+        )
         _write_all(ctx)
         wb.close()
 
@@ -298,6 +303,7 @@ def write_overview(ctx: Context, ws: Worksheet) -> None:
     )
     sh.skip()
     _overview_files(ctx, sh)
+    _overview_expected(ctx, sh)
     for fid in ctx.bench.compared:
         name = progress_sheet_name(ctx.bench, fid)
         sh.skip()
@@ -305,6 +311,7 @@ def write_overview(ctx: Context, ws: Worksheet) -> None:
     for cohort in ctx.bench.cohorts:
         sh.skip()
         _overview_cohort(ctx, sh, cohort)
+    _overview_outstanding(ctx, sh)
 
 
 def _overview_files(ctx: Context, sh: Sheet) -> None:
@@ -322,6 +329,34 @@ def _overview_files(ctx: Context, sh: Sheet) -> None:
         ctx.st.note,
         fit=False,
     )
+
+
+# Expected schools (ingest --schools): who has returned, and who is still to chase. The list
+# goes last on the Overview, so a long one does not push the cohorts' figures down.
+
+
+def _overview_expected(ctx: Context, sh: Sheet) -> None:
+    if ctx.expected is None:
+        return
+    sh.skip()
+    sh.line(["Expected schools"], ctx.st.heading, fit=False)
+    for c in ctx.expected.counts:
+        label = " ".join(p for p in (c.framework, c.round) if p) or "any framework"
+        sh.line(["", label, c.text], fit=False)
+    n = len(ctx.expected.outstanding)
+    where = "listed at the end of this sheet and in" if n else "none outstanding; see"
+    sh.line(["", f"Not yet returned: {where} outstanding.csv."], ctx.st.note, fit=False)
+
+
+def _overview_outstanding(ctx: Context, sh: Sheet) -> None:
+    if ctx.expected is None or ctx.expected.outstanding.empty:
+        return
+    sh.skip()
+    sh.line(["Expected schools not yet returned"], ctx.st.heading, height=18, fit=False)
+    sh.line(["URN", "School", "Framework", "Round", "State", "Why"], ctx.st.header, fit=False)
+    for r in ctx.expected.outstanding.itertuples():
+        values = [r.school_urn, r.school_name, r.framework, r.round, r.state, r.reason]
+        sh.line(values, [ctx.st.top, ctx.st.wrap, ctx.st.top, ctx.st.top, ctx.st.top, ctx.st.wrap])
 
 
 def _overview_cohort(ctx: Context, sh: Sheet, cohort: bm.Cohort) -> None:
