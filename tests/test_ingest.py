@@ -15,6 +15,7 @@ from conftest import DATA, FOREIGN, copy_data, make_return, tree_hashes
 
 import sheetreview.read.ingest as ingest_module
 import sheetreview.read.returns as returns_module
+from sheetreview.core.parallel import START_METHOD_ENV
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import builtin, load_file
 from sheetreview.read.ingest import (
@@ -314,6 +315,8 @@ def test_reader_that_crashes_rejects_only_that_file(
         return real_read(path, relpath, frameworks)
 
     monkeypatch.setattr(ingest_module, "read_file", crash_on_birch)
+    # The patch reaches the workers only if they are forked from this process.
+    monkeypatch.setenv(START_METHOD_ENV, "fork")
     out = tmp_path / "out"
     ingest(cohort, out, jobs=2)
     files = files_by_name(out)

@@ -382,6 +382,10 @@ def _do_report(
         )
     for line in summary.lines():
         click.echo(line)
+    if summary.locked:  # every other output was written; these need the user
+        for line in summary.locked:
+            click.echo(f"Error: {line}", err=True)
+        raise click.exceptions.Exit(1)
 
 
 @cli.command()

@@ -29,7 +29,7 @@ from typing import Any
 from sheetreview import __version__, layout
 from sheetreview.core import fs, out
 from sheetreview.core.out import csv_field, csv_line
-from sheetreview.core.parallel import Progress, cpu_count
+from sheetreview.core.parallel import Progress, cpu_count, mp_context
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework, Registry, from_dict, registry
 from sheetreview.problems import ERROR, Code, Problem, problem
@@ -579,7 +579,9 @@ def _run_batches(
     accept: Callable[[Iterable[tuple[int, str, int, bytes]]], None],
 ) -> list[int]:
     failed: list[int] = []
-    pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(definitions,))
+    pool = ProcessPoolExecutor(
+        jobs, initializer=_init_worker, initargs=(definitions,), mp_context=mp_context()
+    )
     try:
         futures = {pool.submit(_read_chunk, _items(todo, b)): b for b in batches}
         pending = set(futures)
@@ -601,7 +603,9 @@ def _read_alone(
     definitions: list[dict[str, Any]],
     accept: Callable[[Iterable[tuple[int, str, int, bytes]]], None],
 ) -> None:
-    pool = ProcessPoolExecutor(1, initializer=_init_worker, initargs=(definitions,))
+    pool = ProcessPoolExecutor(
+        1, initializer=_init_worker, initargs=(definitions,), mp_context=mp_context()
+    )
     try:
         accept(pool.submit(_read_chunk, _items(todo, [i])).result())
     except BrokenProcessPool:

@@ -44,6 +44,9 @@ class ReportSummary:
     charts: int = 0
     school_charts: int = 0
     notes: list[str] = field(default_factory=list)
+    # Outputs that could not be replaced (open in Excel, on Windows): one line each; the CLI
+    # prints them and exits 1, after every other output was written.
+    locked: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [
@@ -53,8 +56,9 @@ class ReportSummary:
             f"Wrote {self.charts} chart(s) to {self.out_dir / 'charts'}"
             + (f" ({self.school_charts} school profiles)" if self.school_charts else ""),
             *self.notes,
-            f"Open first: {self.summary}",
         ]
+        if self.summary is not None:
+            out.append(f"Open first: {self.summary}")
         return out
 
 
@@ -197,9 +201,16 @@ def tables(bench: bm.Benchmarks) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def write_tables(named: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
-    """Write each table (a task for a worker process: CSV writing holds the GIL)."""
-    return [write_csv(_rounded(t), out_dir / name) for name, t in named.items()]
+def write_tables(named: dict[str, pd.DataFrame], out_dir: Path) -> tuple[list[Path], list[str]]:
+    """Write each table (a task for a worker process: CSV writing holds the GIL): the paths
+    written, and a line for each table that is locked (the others are still written)."""
+    written, locked = [], []
+    for name, table in named.items():
+        try:
+            written.append(write_csv(_rounded(table), out_dir / name))
+        except fs.OutputLocked as exc:
+            locked.append(str(exc))
+    return written, locked
 
 
 # --- charts -------------------------------------------------------------------------------------
@@ -385,18 +396,28 @@ def build_report(
                 for part in charts.chunks(todo, drawer.workers)
             ]
             written = drawer.submit(write_tables, tables(bench), out_dir)
-            result.summary = write_summary(
-                out_dir / "summary.xlsx",
-                bench,
-                files=files,
-                problems=problems,
-                charts=lambda: pngs(started),
-                expected=expected,
-            )
-            result.tables = written.result()
+            try:
+                result.summary = write_summary(
+                    out_dir / "summary.xlsx",
+                    bench,
+                    files=files,
+                    problems=problems,
+                    charts=lambda: pngs(started),
+                    expected=expected,
+                )
+            except fs.OutputLocked as exc:
+                result.locked.append(str(exc))
+            result.tables, locked = written.result()
+            result.locked += locked
             result.school_charts = charts.wait_all(tasks, len(todo), progress)
         result.charts = len(list(staging.rglob("*.png")))
-        _replace_dir(staging, out_dir / "charts")
+        try:
+            _replace_dir(staging, out_dir / "charts")
+        except PermissionError:
+            result.locked.append(
+                f"{out_dir / 'charts'}: could not be replaced (a chart in it is open in another "
+                "program); close it and run again"
+            )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result.notes += _summary_notes(bench)
