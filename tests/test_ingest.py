@@ -414,6 +414,7 @@ def test_sheet_too_large_to_be_a_return_is_rejected_as_oversized(
     folder = tmp_path / "returns"
     make_return(folder / "ash.xlsx")
     monkeypatch.setattr(returns_module, "MAX_SHEET_BYTES", 10_000)  # the Review sheet is larger
+    monkeypatch.setenv(START_METHOD_ENV, "fork")  # so the reader process sees the patch
     out = tmp_path / "out"
     ingest(folder, out, jobs=1)
     assert files_by_name(out)["ash.xlsx"]["reason"].startswith("This file is too large")

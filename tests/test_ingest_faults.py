@@ -103,6 +103,7 @@ def test_fault_while_writing_up_a_read_return_is_a_fault_of_that_file_too(
         raise ValueError("a bug after judging")
 
     monkeypatch.setattr(ingest_module, "_render_lines", render_with_a_bug)
+    monkeypatch.setenv(START_METHOD_ENV, "fork")  # so the reader process sees the patch
     out = tmp_path / "out"
     summary = ingest(folder, out, jobs=1)
     assert summary.rejected == 2 and len(summary.faults) == 2
