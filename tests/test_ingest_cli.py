@@ -32,7 +32,7 @@ def test_run_with_rejected_files_exits_0_and_prints_the_summary(
     code, output = run("ingest", str(folder), "-o", str(tmp_path / "out"), "--jobs", "1")
     assert code == 0
     assert output.splitlines()[0] == (
-        "Read 2 files: 1 accepted, 0 accepted with problems, 1 rejected, 0 superseded, "
+        "Read 2 files: 1 accepted, 0 accepted with problems, 0 blank, 1 rejected, 0 superseded, "
         f"0 skipped. 1 problems (1 errors). Outputs in {tmp_path / 'out'}/."
     )
 

@@ -12,6 +12,7 @@ from conftest import make_return
 
 import sheetreview.read.ingest as ingest_module
 from sheetreview.cli import cli
+from sheetreview.core.parallel import START_METHOD_ENV
 from sheetreview.read.ingest import ingest
 
 
@@ -30,6 +31,8 @@ def _bug_on_birch(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_judge(raw)
 
     monkeypatch.setattr(ingest_module, "judge", judge_with_a_bug)
+    # The patch reaches the workers only if they are forked from this process.
+    monkeypatch.setenv(START_METHOD_ENV, "fork")
 
 
 @pytest.fixture
@@ -100,6 +103,7 @@ def test_fault_while_writing_up_a_read_return_is_a_fault_of_that_file_too(
         raise ValueError("a bug after judging")
 
     monkeypatch.setattr(ingest_module, "_render_lines", render_with_a_bug)
+    monkeypatch.setenv(START_METHOD_ENV, "fork")  # so the reader process sees the patch
     out = tmp_path / "out"
     summary = ingest(folder, out, jobs=1)
     assert summary.rejected == 2 and len(summary.faults) == 2

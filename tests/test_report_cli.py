@@ -17,7 +17,7 @@ def run(*args: str):
 def test_report_before_ingest_says_to_run_ingest_and_exits_1(tmp_path):
     result = run("report", str(tmp_path))
     assert result.exit_code == 1
-    assert "has no responses.csv; run 'sheetreview ingest DIR -o" in result.output
+    assert "responses.csv not found: run 'sheetreview ingest RETURNS_DIR -o" in result.output
     assert "Traceback" not in result.output
 
 

@@ -94,9 +94,32 @@ def _ingest_options(f: Callable) -> Callable:
         "--jobs", "-j", type=click.IntRange(1, 256), help="Processes (default: CPU count)."
     )(f)
     f = click.option("--strict", is_flag=True, help="Exit 1 if any file was rejected.")(f)
+    f = click.option(
+        "--forget",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        help="Drop a returns folder that OUT holds from an earlier run; may be repeated.",
+    )(f)
+    f = click.option(
+        "--schools",
+        "schools_file",
+        type=click.Path(dir_okay=False),
+        help="The schools expected to return (as for generate): OUT gets outstanding.csv.",
+    )(f)
+    f = click.option(
+        "--framework",
+        "framework_id",
+        help="The framework the --schools list is expected to return (default: every one read).",
+    )(f)
     f = _framework_files_option(f)
     f = _quiet_option(f)
     return f
+
+
+def _dirs_argument(f: Callable) -> Callable:
+    return click.argument(
+        "in_dirs", metavar="DIR...", nargs=-1, type=click.Path(exists=True, file_okay=False)
+    )(f)
 
 
 @contextmanager
@@ -304,23 +327,19 @@ def _read_schools(path: str) -> Any:
 # --- ingest, report, run ----------------------------------------------------------------------
 
 
-def _do_ingest(
-    in_dir: str,
-    out_dir: str,
-    round_label: str | None,
-    jobs: int | None,
-    framework_files: tuple[str, ...],
-    quiet: bool,
-) -> Any:
+def _do_ingest(in_dirs: tuple[str, ...], out_dir: str, options: dict[str, Any]) -> Any:
     from sheetreview.read.ingest import ingest as run_ingest
 
-    with _progress("Reading returns", quiet) as progress:
+    with _progress("Reading returns", options["quiet"]) as progress:
         summary = run_ingest(
-            Path(in_dir),
+            [Path(d) for d in in_dirs],
             Path(out_dir),
-            round_label=round_label,
-            jobs=jobs,
-            framework_files=framework_files,
+            round_label=options["round_label"],
+            jobs=options["jobs"],
+            framework_files=options["framework_files"],
+            forget=[Path(f) for f in options["forget"]],
+            schools=options["schools_file"],
+            framework_id=options["framework_id"],
             progress=progress,
         )
     for line in summary.lines():
@@ -333,26 +352,23 @@ def _do_ingest(
 
 
 @cli.command()
-@click.argument("in_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False))
+@_dirs_argument
 @_out_option
 @_ingest_options
-def ingest(
-    in_dir: str,
-    out_dir: str,
-    round_label: str | None,
-    jobs: int | None,
-    strict: bool,
-    framework_files: tuple[str, ...],
-    quiet: bool,
-) -> None:
-    """Read every return in DIR into responses.csv, files.csv and problems.csv in OUT.
+def ingest(in_dirs: tuple[str, ...], out_dir: str, **options: Any) -> None:
+    """Read every return in each DIR into responses.csv, files.csv and problems.csv in OUT.
+
+    OUT keeps every folder it was given: ingesting round 2's folder into round 1's OUT adds it,
+    and each run reads them all again (with no DIR, it re-reads those). With --schools, OUT also
+    gets outstanding.csv: the schools that have not returned yet.
 
     \b
     Example:
-        sheetreview ingest returns/ -o out/ --round 2026-autumn
+        sheetreview ingest returns-autumn/ -o out/ --round 2026-autumn --schools gias.csv
+        sheetreview ingest returns-spring/ -o out/ --round 2027-spring
     """
-    summary = _do_ingest(in_dir, out_dir, round_label, jobs, framework_files, quiet)
-    _check_strict(strict, summary, out_dir)
+    summary = _do_ingest(in_dirs, out_dir, options)
+    _check_strict(options["strict"], summary, out_dir)
 
 
 def _do_report(
@@ -376,6 +392,10 @@ def _do_report(
         )
     for line in summary.lines():
         click.echo(line)
+    if summary.locked:  # every other output was written; these need the user
+        for line in summary.locked:
+            click.echo(f"Error: {line}", err=True)
+        raise click.exceptions.Exit(1)
 
 
 @cli.command()
@@ -411,29 +431,20 @@ def report(
 
 
 @cli.command()
-@click.argument("in_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False))
+@_dirs_argument
 @_out_option
 @_school_charts_option
 @_ingest_options
-def run(
-    in_dir: str,
-    out_dir: str,
-    round_label: str | None,
-    jobs: int | None,
-    strict: bool,
-    framework_files: tuple[str, ...],
-    quiet: bool,
-    no_school_charts: bool,
-) -> None:
-    """Ingest DIR, then report: the whole collection in one command.
+def run(in_dirs: tuple[str, ...], out_dir: str, no_school_charts: bool, **options: Any) -> None:
+    """Ingest each DIR (and those OUT already holds), then report: the whole collection at once.
 
     \b
     Example:
-        sheetreview run returns/ -o out/
+        sheetreview run returns/ -o out/ --schools schools.csv
     """
-    summary = _do_ingest(in_dir, out_dir, round_label, jobs, framework_files, quiet)
-    _do_report(out_dir, not no_school_charts, quiet, jobs)
-    _check_strict(strict, summary, out_dir)
+    summary = _do_ingest(in_dirs, out_dir, options)
+    _do_report(out_dir, not no_school_charts, options["quiet"], options["jobs"])
+    _check_strict(options["strict"], summary, out_dir)
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from sheetreview.generate import generate_workbooks
 from sheetreview.moderate import moderate
 from sheetreview.packs.build import write_packs
 from sheetreview.read.ingest import ingest
+from sheetreview.read.inputs import remembered
 from sheetreview.report.build import build_report
 
 
@@ -66,7 +67,16 @@ def run_demo(out_dir: Path, *, progress: Progress = None) -> DemoSummary:
     summary = DemoSummary(out)
     for fw in all_builtin():
         summary.templates += generate_workbooks(fw, out / "templates")
-    summary.ingest_lines = ingest(sample / "returns", out, progress=progress).lines()
+    # The demo's OUT holds the sample alone, whichever copy of it an earlier demo read.
+    earlier = [f.dir for f in remembered(out)]
+    summary.ingest_lines = ingest(
+        sample / "returns",
+        out,
+        progress=progress,
+        forget=earlier,
+        schools=sample / "schools.csv",
+        framework_id="edtech-srf",
+    ).lines()
     # The school list gives each school's LA, trust and phase: the report compares within them.
     summary.report_lines = build_report(
         out, progress=progress, schools_file=sample / "schools.csv"

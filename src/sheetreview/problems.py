@@ -128,6 +128,17 @@ class Code(StrEnum):
             whole_file=True,
         ),
     )
+    SHEETREVIEW_OUTPUT = (
+        "sheetreview-output",
+        Entry(
+            WARNING,
+            "was written by sheetreview (it is in {folder}, an earlier output folder), not sent by a school; it was skipped.",
+            "Keep output folders outside the returns folder: move {folder} out of it.",
+            _NOTHING,
+            OFFICER,
+            whole_file=True,
+        ),
+    )
     # --- rejected
     EMPTY_FILE = (
         "empty-file",
@@ -280,6 +291,17 @@ class Code(StrEnum):
             "Nothing to do: the later return is the one used.",
             _NOTHING,
             OFFICER,
+            whole_file=True,
+        ),
+    )
+    # --- blank: recognised, but no level chosen; not a return (status `blank`)
+    BLANK_RETURN = (
+        "blank-return",
+        Entry(
+            WARNING,
+            "is the school's workbook with no level chosen for any aspect, so it does not count as a return yet.",
+            "Ask the school to choose a level for each aspect, save the workbook and send it again.",
+            "Please choose a level for each aspect, save the workbook and send it again.",
             whole_file=True,
         ),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,8 @@ CHARTS = "charts"
 FEEDBACK = "feedback"
 PACKS = "packs"
 ERRORS_LOG = "errors.log"  # tracebacks of faults of sheetreview while reading, to report
+EXPECTED = "expected.csv"  # the schools list given with --schools, as ingest read it
+OUTSTANDING = "outstanding.csv"  # expected schools without an accepted return
 INGEST_OUTPUTS = (RESPONSES, FILES, PROBLEMS, QUERIES, MODERATIONS, RUN, ERRORS_LOG)
 
 RESPONSES_COLUMNS = (
@@ -57,6 +60,10 @@ MODERATIONS_COLUMNS = (
     "round", "framework", "school_urn", "school_name", "aspect_code", "moderated_level",
     "moderated_rank", "comment", "source_file", "source_sheet", "source_cell",
 )  # fmt: skip
+EXPECTED_COLUMNS = ("framework", "school_urn", "school_name", "la", "trust", "phase")
+OUTSTANDING_COLUMNS = (
+    "framework", "round", "school_urn", "school_name", "state", "file", "reason",
+)  # fmt: skip
 
 
 class Status(StrEnum):
@@ -64,12 +71,21 @@ class Status(StrEnum):
 
     ACCEPTED = "accepted"
     ACCEPTED_WITH_PROBLEMS = "accepted_with_problems"
+    BLANK = "blank"  # a recognised workbook with no level chosen: not a return
     REJECTED = "rejected"
     SUPERSEDED = "superseded"
     SKIPPED = "skipped"
 
 
 READ_STATUSES = (Status.ACCEPTED, Status.ACCEPTED_WITH_PROBLEMS)  # these give judgements
+
+
+class Outstanding(StrEnum):
+    """Why an expected school has no accepted return (outstanding.csv's state)."""
+
+    MISSING = "missing"  # nothing received
+    REJECTED = "rejected"  # received, but it could not be read
+    BLANK = "blank"  # received with no level chosen
 
 
 # --- who and when -------------------------------------------------------------------------------
@@ -191,6 +207,31 @@ def guard_table(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+_RETURN_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls", ".xlsb")
+
+
+def not_ingested(out_dir: Path, name: str) -> OutputError:
+    """The error for an OUT that lacks an ingest output. When the folder given looks like a
+    folder of returns (the usual slip: `report returns/`), the fix suggested writes the outputs
+    beside it, never into it."""
+    out_dir = Path(out_dir)
+    try:
+        returns = out_dir.is_dir() and any(
+            p.suffix.lower() in _RETURN_SUFFIXES for p in out_dir.iterdir()
+        )
+    except OSError:
+        returns = False
+    if returns:
+        beside = Path(os.path.abspath(out_dir)).with_name(f"{out_dir.name or 'returns'}-out")
+        return OutputError(
+            f"{out_dir} holds returns, not the outputs of 'sheetreview ingest' (no {name}); "
+            f"run 'sheetreview ingest {out_dir} -o {beside}', then give {beside}"
+        )
+    return OutputError(
+        f"{out_dir / name} not found: run 'sheetreview ingest RETURNS_DIR -o {out_dir}' first"
+    )
+
+
 def read_table(
     out_dir: Path, name: str, columns: Sequence[str] = (), *, missing_ok: bool = False
 ) -> pd.DataFrame:
@@ -200,9 +241,7 @@ def read_table(
     if missing_ok and not path.exists():
         return pd.DataFrame(columns=list(columns))
     if not path.is_file():
-        raise OutputError(
-            f"{path} not found: run 'sheetreview ingest RETURNS_DIR -o {out_dir}' first"
-        )
+        raise not_ingested(out_dir, name)
     try:
         table = pd.read_csv(
             path, dtype=str, keep_default_na=False, encoding="utf-8", quoting=csv.QUOTE_MINIMAL

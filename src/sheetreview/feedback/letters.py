@@ -27,6 +27,7 @@ from sheetreview.core.fs import prune_stale, safe_name, write_atomic
 from sheetreview.core.out import Status, read_table
 from sheetreview.core.parallel import Progress
 from sheetreview.errors import SheetreviewError
+from sheetreview.feedback.reminders import write_reminders
 from sheetreview.problems import ERROR, QUERY, SCHOOL
 
 MANIFEST = ".sheetreview-feedback"  # what the last run wrote here (see prune_stale)
@@ -163,6 +164,7 @@ class FeedbackSummary:
     lost: dict[str, list[str]] = field(default_factory=dict)  # what a marked-up copy lacks
     annotate_dir: Path | None = None
     removed: int = 0  # files of an earlier run no longer needed
+    reminders: list[Path] = field(default_factory=list)  # to expected schools not yet returned
 
     def lines(self) -> list[str]:
         if not self.letters:
@@ -173,6 +175,11 @@ class FeedbackSummary:
                 f"{self.fixes} problem(s) in returns ({self.must_fix} to fix, "
                 f"{self.fixes - self.must_fix} to check), {self.resend_files} file(s) to resend."
             ]
+        if self.reminders:
+            out.append(
+                f"Wrote a reminder for each of {len(self.reminders)} expected school(s) that have "
+                f"not returned to {self.reminders[0].parent}."
+            )
         if self.removed:
             out.append(
                 f"Removed {self.removed} file(s) an earlier run wrote for problems that are gone."
@@ -545,6 +552,8 @@ def write_feedback(
         summary.resend_files += len({i.file for i in letter.resends})
         if progress:
             progress(done, len(letters))
+    summary.reminders = write_reminders(out_dir, dest_dir, titles)
+    written += summary.reminders
     summary.removed = prune_stale(dest_dir, MANIFEST, written)
     return summary
 

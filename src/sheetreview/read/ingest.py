@@ -29,16 +29,18 @@ from typing import Any
 from sheetreview import __version__, layout
 from sheetreview.core import fs, out
 from sheetreview.core.out import csv_field, csv_line
-from sheetreview.core.parallel import Progress, cpu_count
+from sheetreview.core.parallel import Progress, cpu_count, mp_context
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework, Registry, from_dict, registry
 from sheetreview.problems import ERROR, QUERY, Code, Problem, problem
+from sheetreview.read import inputs as folders
+from sheetreview.read import outstanding as expected
 from sheetreview.read.judgements import Judged, judge
-from sheetreview.read.ledger import FILE_NAME as LEDGER_NAME
 from sheetreview.read.ledger import Ledger, StatKey, stat_key
 from sheetreview.read.queries import QUERY_COLUMNS, Mark, Marks, Query, find_queries, words
 from sheetreview.read.returns import read_return
 from sheetreview.read.sniff import MAX_FILE_BYTES, Finding, by_name
+from sheetreview.schools import SchoolList, read_schools
 
 # Bump when reading changes what a file gives, so ledgers of older runs are not reused.
 READER_VERSION = "5"
@@ -50,6 +52,7 @@ ERRORS_LOG = out.ERRORS_LOG
 OUTPUTS = out.INGEST_OUTPUTS
 STATUSES = tuple(out.Status)
 _READ_STATUSES = out.READ_STATUSES
+_OUTSTANDING = out.OUTSTANDING
 
 
 @dataclass
@@ -65,6 +68,9 @@ class IngestSummary:
     faults: list[tuple[str, str]] = field(default_factory=list)  # (file, traceback)
     queries_open: int = 0
     queries_answered: int = 0
+    notes: list[str] = field(default_factory=list)
+    expected: int = 0  # schools on the list (--schools), 0 without one
+    outstanding: Counter[str] = field(default_factory=Counter)  # rows of outstanding.csv by state
 
     @property
     def files(self) -> int:
@@ -108,7 +114,15 @@ class IngestSummary:
                 f"{len(self.faults)} file(s) could not be read because of a fault in sheetreview, "
                 f"not in the files: please report it with {self.out_dir / ERRORS_LOG}."
             )
-        return out
+        if self.expected:
+            rows = sum(self.outstanding.values())
+            states = ", ".join(f"{n} {s}" for s, n in sorted(self.outstanding.items()))
+            out.append(
+                f"{self.expected} schools expected: {rows} outstanding"
+                + (f" ({states})" if rows else "")
+                + f"; see {self.out_dir / _OUTSTANDING}."
+            )
+        return self.notes + out
 
 
 @dataclass
@@ -122,30 +136,46 @@ class _Entry:
     size: int = 0
     sha256: str = ""
     outcome: dict[str, Any] | None = None
+    round_label: str = ""  # the round given with its folder, for returns that name none
 
 
 # --- the run ----------------------------------------------------------------------------------
 
 
 def ingest(
-    in_dir: Path,
+    in_dirs: Path | str | Sequence[Path | str],
     out_dir: Path,
     *,
     round_label: str | None = None,
     jobs: int | None = None,
     framework_files: Sequence[str | Path] = (),
     progress: Progress | None = None,
+    forget: Sequence[Path | str] = (),
+    schools: str | Path | SchoolList | None = None,
+    framework_id: str | None = None,
 ) -> IngestSummary:
-    """Read every file under `in_dir` and write the outputs into `out_dir`.
+    """Read every file under the folders given, and under those OUT already holds, into OUT.
 
-    Raises SheetreviewError only when the run cannot go on (no DIR, OUT not writable, a bad
-    framework file); a bad return is a row in files.csv and problems.csv, never an exception.
+    OUT keeps every folder it was given (a later round's folder is added, never swapped in);
+    `forget` drops folders from it. `schools` is the list of schools expected to return (kept in
+    OUT for later runs): outstanding.csv then says who has not. Raises SheetreviewError only when
+    the run cannot go on (no DIR, OUT not writable, OUT and DIR nested, a bad framework file); a
+    bad return is a row in files.csv and problems.csv, never an exception.
     """
-    in_dir, out_dir = Path(in_dir), Path(out_dir)
+    if isinstance(in_dirs, (str, Path)):
+        in_dirs = [in_dirs]
+    out_dir = Path(out_dir)
     frameworks = registry(framework_files)
-    _check_dirs(in_dir, out_dir)
-    entries = _walk(in_dir, out_dir)
+    listed = read_schools(schools) if isinstance(schools, (str, Path)) else schools
+    if listed is None and framework_id:
+        raise SheetreviewError("--framework names the framework of --schools; give --schools too")
+    expected.check_framework(framework_id or "", frameworks)
+    plan = folders.plan(out_dir, [Path(d) for d in in_dirs], round_label, [Path(f) for f in forget])
+    _check_dirs(out_dir)
+    entries = _walk(plan)
     summary = IngestSummary(out_dir)
+    summary.notes += listed.notes() if listed is not None else []
+    summary.notes += plan.lines()
     with Ledger(out_dir, _context(frameworks)) as ledger:
         todo = _reuse(entries, ledger, summary)
         report = _progress_counter(progress, len(entries), len(entries) - len(todo))
@@ -153,21 +183,48 @@ def ingest(
             _read_all(todo, frameworks, jobs or cpu_count(), ledger, report)
         summary.read_now = sum(1 for e in todo if e.outcome is not None)
         ledger.forget_paths_except({e.relpath for e in entries})
-    _write_outputs(entries, frameworks, round_label or "", out_dir, summary)
-    _write_run(out_dir, in_dir, round_label)
+    files_rows = _write_outputs(entries, frameworks, out_dir, summary)
+    if listed is not None:
+        _write_csv(
+            out_dir / out.EXPECTED,
+            out.EXPECTED_COLUMNS,
+            expected.expected_rows(listed, framework_id or ""),
+        )
+    _write_outstanding(out_dir, files_rows, plan, summary)
+    _write_run(out_dir, plan, round_label)
     return summary
 
 
-def _write_run(out_dir: Path, in_dir: Path, round_label: str | None) -> None:
-    """Where the returns were, so `feedback --annotate` can find the originals without asking."""
-    run = {"input_dir": str(in_dir.resolve()), "round": round_label or "", "version": __version__}
+def _write_outstanding(
+    out_dir: Path, files_rows: list[list[Any]], plan: folders.Inputs, summary: IngestSummary
+) -> None:
+    """outstanding.csv, when OUT holds a schools list (this run's or an earlier one's)."""
+    listed = expected.read_expected(out_dir)
+    if not listed:
+        return
+    files = [dict(zip(FILES_COLUMNS, map(str, row), strict=True)) for row in files_rows]
+    rounds = [f.round for f in plan.folders if f.round]
+    rows = expected.outstanding(listed, files, rounds)
+    _write_csv(out_dir / out.OUTSTANDING, out.OUTSTANDING_COLUMNS, rows)
+    summary.expected = len({s["school_urn"] for s in listed})
+    summary.outstanding.update(r[4] for r in rows)
+
+
+def _write_run(out_dir: Path, plan: folders.Inputs, round_label: str | None) -> None:
+    """Where the returns were: every folder OUT holds (and the round given with each), so the
+    next run reads them all again; `input_dir` is the folder file paths are relative to, so
+    `feedback --annotate` can find the originals without asking."""
+    run = {
+        "input_dir": str(plan.base),
+        "inputs": [f.to_json() for f in plan.folders],
+        "round": round_label or "",
+        "version": __version__,
+    }
     text = json.dumps(run, indent=2) + "\n"
     _write_atomic(out_dir / "run.json", [text.encode("utf-8")])
 
 
-def _check_dirs(in_dir: Path, out_dir: Path) -> None:
-    if not in_dir.is_dir():
-        raise SheetreviewError(f"{in_dir}: no such folder; give the folder the returns are in")
+def _check_dirs(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out_dir):
@@ -190,27 +247,46 @@ def _context(frameworks: dict[str, Framework]) -> str:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
 
 
-def _walk(in_dir: Path, out_dir: Path) -> list[_Entry]:
-    """Every file under DIR, sorted by path; OUT is left out when it lies inside DIR."""
-    root = os.path.abspath(in_dir)
-    out = os.path.abspath(out_dir)
+def _walk(plan: folders.Inputs) -> list[_Entry]:
+    """Every file under every folder of the plan, sorted by path relative to the plan's base.
+
+    OUT never lies inside a folder read (the plan refuses it); a folder an earlier run or
+    `feedback`/`packs` wrote into (an older OUT moved into the returns) is not read either: its
+    files are skipped, each with the reason.
+    """
+    base = os.path.abspath(plan.base)
     entries = []
+    for folder in plan.folders:
+        entries += _walk_one(os.path.abspath(folder.dir), base, folder.round)
+    entries.sort(key=lambda e: e.relpath)
+    return entries
+
+
+def _walk_one(root: str, base: str, round_label: str) -> list[_Entry]:
+    entries = []
+    outputs: list[str] = []  # folders written by sheetreview, met on the way down
 
     def unlistable(exc: OSError) -> None:  # a folder that cannot be listed is accounted for too
-        rel = os.path.relpath(exc.filename or root, root).replace(os.sep, "/") + "/"
+        rel = os.path.relpath(exc.filename or root, base).replace(os.sep, "/") + "/"
         entry = _Entry(_printable(rel), exc.filename or root)
         entry.outcome = _finding_outcome(Finding("unreadable", {"detail": _os_detail(exc)}))
         entries.append(entry)
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable):
-        dirnames[:] = sorted(d for d in dirnames if os.path.join(dirpath, d) != out)
+        dirnames.sort()
+        inside = next((o for o in outputs if folders.inside(dirpath, o)), None)
+        if inside is None and folders.output_folder(dirpath, filenames):
+            outputs.append(dirpath)
+            inside = dirpath
         for name in filenames:
             path = os.path.join(dirpath, name)
-            if dirpath == out and _is_output(name):
-                continue
-            rel = os.path.relpath(path, root).replace(os.sep, "/")
-            entries.append(_Entry(_printable(rel), path))
-    entries.sort(key=lambda e: e.relpath)
+            rel = os.path.relpath(path, base).replace(os.sep, "/")
+            entry = _Entry(_printable(rel), path, round_label=round_label)
+            if inside is not None:
+                folder = os.path.relpath(inside, base).replace(os.sep, "/")
+                finding = Finding("sheetreview-output", {"folder": _printable(folder)})
+                entry.outcome = _finding_outcome(finding)
+            entries.append(entry)
     return entries
 
 
@@ -218,10 +294,6 @@ def _printable(name: str) -> str:
     """A name that is not valid UTF-8 (made on another system) shown with its odd bytes as
     escapes, so the outputs and the ledger can hold it; the file is still read by its path."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def _is_output(name: str) -> bool:
-    return name in OUTPUTS or name.startswith(LEDGER_NAME) or fs.is_temp(Path(name))
 
 
 def _reuse(entries: list[_Entry], ledger: Ledger, summary: IngestSummary) -> list[_Entry]:
@@ -495,7 +567,10 @@ def fault_outcome(exc: Exception) -> dict[str, Any]:
     return outcome
 
 
-_SKIP_CODES = {"lock-file", "system-file", "not-a-spreadsheet"}
+_SKIP_CODES = {"lock-file", "system-file", "not-a-spreadsheet", "sheetreview-output"}
+# Problems of a blank workbook that only repeat that nothing was chosen.
+_NOTHING_CHOSEN = {"blank-level"}
+_LEVEL_TYPED = {"unknown-level", "ambiguous-level"}
 
 
 # --- the pool ---------------------------------------------------------------------------------
@@ -550,7 +625,9 @@ def _run_batches(
     accept: Callable[[Iterable[tuple[int, str, int, bytes]]], None],
 ) -> list[int]:
     failed: list[int] = []
-    pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(definitions,))
+    pool = ProcessPoolExecutor(
+        jobs, initializer=_init_worker, initargs=(definitions,), mp_context=mp_context()
+    )
     try:
         futures = {pool.submit(_read_chunk, _items(todo, b)): b for b in batches}
         pending = set(futures)
@@ -572,7 +649,9 @@ def _read_alone(
     definitions: list[dict[str, Any]],
     accept: Callable[[Iterable[tuple[int, str, int, bytes]]], None],
 ) -> None:
-    pool = ProcessPoolExecutor(1, initializer=_init_worker, initargs=(definitions,))
+    pool = ProcessPoolExecutor(
+        1, initializer=_init_worker, initargs=(definitions,), mp_context=mp_context()
+    )
     try:
         accept(pool.submit(_read_chunk, _items(todo, [i])).result())
     except BrokenProcessPool:
@@ -595,7 +674,7 @@ class _Result:
     winner: str = ""
 
 
-def _results(entries: list[_Entry], round_label: str) -> list[_Result]:
+def _results(entries: list[_Entry]) -> list[_Result]:
     results = []
     for e in entries:
         o = e.outcome or _finding_outcome(Finding("unreadable", {"detail": "it was not read"}))
@@ -605,6 +684,7 @@ def _results(entries: list[_Entry], round_label: str) -> list[_Result]:
             results.append(_Result(e, o["status"], probs))
             continue
         rnd = o["round"]
+        round_label = e.round_label
         if not rnd:
             rnd = round_label
         elif round_label and rnd != round_label:
@@ -619,6 +699,11 @@ def _results(entries: list[_Entry], round_label: str) -> list[_Result]:
         )
         kind = o.get("kind", "")  # a moderation never supersedes, nor is superseded by, a return
         key = f"{kind}\x00{o['framework']}\x00{rnd}\x00{school}" if school else ""
+        if kind != layout.MODERATION_KIND and _is_blank(o):
+            kept = [p for p in probs if p.code not in _NOTHING_CHOSEN]
+            probs = [problem("blank-return", e.relpath), *kept]
+            results.append(_Result(e, out.Status.BLANK, probs, rnd, key))
+            continue
         status = "accepted_with_problems" if probs else "accepted"
         results.append(_Result(e, status, probs, rnd, key))
     _supersede(results)
@@ -684,6 +769,13 @@ def _queries(results: list[_Result], frameworks: dict[str, Framework]) -> list[Q
     return found
 
 
+def _is_blank(o: dict[str, Any]) -> bool:
+    """A recognised workbook with no level chosen (and none typed wrongly): the school sent
+    back what it was sent. It is not a return: it gives no judgements and the school is still
+    outstanding."""
+    return o["answered"] == 0 and not any(p[2] in _LEVEL_TYPED for p in o["problems"])
+
+
 def _supersede(results: list[_Result]) -> None:
     """Several returns of one school, framework and round: the latest assessment date wins, then
     the latest modification time, then the path that sorts last; the others are superseded."""
@@ -710,11 +802,11 @@ def _recency(r: _Result) -> tuple[str, int, str]:
 def _write_outputs(
     entries: list[_Entry],
     frameworks: dict[str, Framework],
-    round_label: str,
     out_dir: Path,
     summary: IngestSummary,
-) -> None:
-    results = _results(entries, round_label)
+) -> list[list[Any]]:
+    """Write responses, problems and files; files.csv's rows are returned for outstanding.csv."""
+    results = _results(entries)
     queries = _queries(results, frameworks)
     files_rows, problem_rows = [], []
     used: set[str] = set()
@@ -741,6 +833,7 @@ def _write_outputs(
     _write_csv(out_dir / out.QUERIES, QUERY_COLUMNS, [q.row() for q in queries])
     _write_csv(out_dir / out.MODERATIONS, out.MODERATIONS_COLUMNS, moderation_rows(results))
     _write_errors_log(out_dir, summary.faults)
+    return files_rows
 
 
 def _write_errors_log(out_dir: Path, faults: list[tuple[str, str]]) -> None:
@@ -765,6 +858,8 @@ def _file_row(r: _Result) -> list[Any]:
         reason = f"{len(faults)} problem(s), {errors} error(s): see problems.csv"
     elif r.status == "accepted":
         reason = "a moderation workbook: see moderations.csv" if _is_moderation(r) else ""
+    elif r.status == out.Status.BLANK:
+        reason = r.problems[0].message
     else:
         reason = faults[0].message if faults else ""
     queries = len(r.problems) - len(faults)

@@ -17,11 +17,13 @@ import numpy as np
 import pandas as pd
 
 from sheetreview.core import fs, out
+from sheetreview.core.out import not_ingested
 from sheetreview.core.parallel import Progress
 from sheetreview.errors import OutputError
 from sheetreview.framework import Aspect, Framework, Level, builtin, builtin_ids, from_dict
 from sheetreview.report import awards, charts, moderation
 from sheetreview.report import benchmarks as bm
+from sheetreview.report.expected import load_expected
 from sheetreview.report.html import write_html
 from sheetreview.report.summary import MAX_EVIDENCE_ROWS, evidence_fits, write_summary
 from sheetreview.report.verification import Verification, load_queries
@@ -46,6 +48,9 @@ class ReportSummary:
     charts: int = 0
     school_charts: int = 0
     notes: list[str] = field(default_factory=list)
+    # Outputs that could not be replaced (open in Excel, on Windows): one line each; the CLI
+    # prints them and exits 1, after every other output was written.
+    locked: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [
@@ -58,6 +63,8 @@ class ReportSummary:
             f"Open first: {self.summary}"
             + (f" (or, in any browser, {self.html})" if self.html else ""),
         ]
+        if self.summary is not None:
+            out.append(f"Open first: {self.summary}")
         return out
 
 
@@ -114,15 +121,13 @@ def accepted_only(responses: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
 def load_responses(out_dir: Path, files: pd.DataFrame) -> pd.DataFrame:
     path = out_dir / "responses.csv"
     if not path.exists():
-        raise OutputError(
-            f"{out_dir} has no responses.csv; run 'sheetreview ingest DIR -o {out_dir}' first"
-        )
+        raise not_ingested(out_dir, "responses.csv")
     raw = _read_responses(path)
     try:
         responses = bm.prepare(accepted_only(raw, files))
     except ValueError as exc:
         raise OutputError(
-            f"{path}: {exc}; run 'sheetreview ingest DIR -o {out_dir}' again to rewrite it"
+            f"{path}: {exc}; run 'sheetreview ingest -o {out_dir}' again to rewrite it"
         ) from None
     if responses.empty:
         raise OutputError(
@@ -232,9 +237,16 @@ def _with_groups(table: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table, groups[table.columns]], ignore_index=True)
 
 
-def write_tables(named: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
-    """Write each table (a task for a worker process: CSV writing holds the GIL)."""
-    return [write_csv(_rounded(t), out_dir / name) for name, t in named.items()]
+def write_tables(named: dict[str, pd.DataFrame], out_dir: Path) -> tuple[list[Path], list[str]]:
+    """Write each table (a task for a worker process: CSV writing holds the GIL): the paths
+    written, and a line for each table that is locked (the others are still written)."""
+    written, locked = [], []
+    for name, table in named.items():
+        try:
+            written.append(write_csv(_rounded(table), out_dir / name))
+        except fs.OutputLocked as exc:
+            locked.append(str(exc))
+    return written, locked
 
 
 # --- charts -------------------------------------------------------------------------------------
@@ -405,6 +417,11 @@ def build_report(
     checks = Verification(load_queries(out_dir), mod, bench.school_overall, bench.frameworks)
     result = ReportSummary(out_dir, cohorts=[c.label for c in bench.cohorts])
     result.schools = int(bench.school_overall["school"].nunique())
+    expected = load_expected(out_dir, [(c.framework, c.round) for c in bench.cohorts])
+    if expected is not None:
+        result.notes += [
+            f"{' '.join(p for p in (c.framework, c.round) if p)}: {c.text}" for c in expected.counts
+        ]
     staging = fs.temp_dir(out_dir / out.CHARTS)
     try:
         with charts.Drawer(jobs) as drawer:
@@ -423,19 +440,33 @@ def build_report(
             if not mod.empty:
                 named[out.MODERATION] = mod.table
             written = drawer.submit(write_tables, named, out_dir)
-            result.summary = write_summary(
-                out_dir / "summary.xlsx",
-                bench,
-                files=files,
-                problems=problems,
-                charts=lambda: pngs(started),
-                verification=checks,
-            )
-            result.html = write_html(out_dir / "report.html", bench, files)
-            result.tables = written.result()
+            try:
+                result.summary = write_summary(
+                    out_dir / "summary.xlsx",
+                    bench,
+                    files=files,
+                    problems=problems,
+                    charts=lambda: pngs(started),
+                    verification=checks,
+                    expected=expected,
+                )
+            except fs.OutputLocked as exc:
+                result.locked.append(str(exc))
+            try:
+                result.html = write_html(out_dir / "report.html", bench, files)
+            except fs.OutputLocked as exc:
+                result.locked.append(str(exc))
+            result.tables, locked = written.result()
+            result.locked += locked
             result.school_charts = charts.wait_all(tasks, len(todo), progress)
         result.charts = len(list(staging.rglob("*.png")))
-        _replace_dir(staging, out_dir / "charts")
+        try:
+            _replace_dir(staging, out_dir / "charts")
+        except PermissionError:
+            result.locked.append(
+                f"{out_dir / 'charts'}: could not be replaced (a chart in it is open in another "
+                "program); close it and run again"
+            )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result.notes += _summary_notes(bench)

@@ -35,6 +35,7 @@ from sheetreview.report import benchmarks as bm
 from sheetreview.report import story as story_
 from sheetreview.report import words
 from sheetreview.report.charts import BLANK_COLOUR, level_colours, text_colour
+from sheetreview.report.expected import ExpectedReturns
 
 OPTIONS = xlsx.options(constant_memory=True)
 POSITION_COLOURS = {"above": "#d6e6f4", "at": "#f2f2f2", "below": "#fbe0d2"}
@@ -249,6 +250,7 @@ class Context:
     charts: Charts
     names: dict[tuple[str, bm.Cohort], str]
     verification: Any = None  # report/verification.py: queries, moderation, awards
+    expected: ExpectedReturns | None = None  # the schools list given to ingest, if any
 
     def chart(self, cohort: bm.Cohort, kind: str) -> Path | None:
         """A cohort chart's PNG, waiting for it if it is still being drawn."""
@@ -265,6 +267,7 @@ def write_summary(
     problems: pd.DataFrame,
     charts: Charts | None = None,
     verification: Any = None,
+    expected: ExpectedReturns | None = None,
 ) -> Path:
     """Write summary.xlsx (whole, via a temporary file) and return its path.
 
@@ -280,7 +283,15 @@ def write_summary(
             {"title": "Self-review summary", "comments": f"sheetreview {__version__}"}
         )
         ctx = Context(
-            wb, Styles(wb), bench, files, problems, charts or {}, _sheet_names(bench), verification
+            wb,
+            Styles(wb),
+            bench,
+            files,
+            problems,
+            charts or {},
+            _sheet_names(bench),
+            verification,
+            expected,
         )
         _write_all(ctx)
         wb.close()
@@ -543,7 +554,39 @@ def _overview_files(ctx: Context, sh: Sheet) -> None:
     )
 
 
-OVERVIEW_FOOTER: list[Callable[[Context, Sheet], None]] = [_overview_files]
+# Expected schools (ingest --schools): who has returned, and who is still to chase. The list
+# goes last on the Overview, so a long one does not push the cohorts' figures down.
+
+
+def _overview_expected(ctx: Context, sh: Sheet) -> None:
+    if ctx.expected is None:
+        return
+    sh.skip()
+    sh.line(["Expected schools"], ctx.st.heading, fit=False)
+    for c in ctx.expected.counts:
+        label = " ".join(p for p in (c.framework, c.round) if p) or "any framework"
+        sh.line(["", label, c.text], fit=False)
+    n = len(ctx.expected.outstanding)
+    where = "listed at the end of this sheet and in" if n else "none outstanding; see"
+    sh.line(["", f"Not yet returned: {where} outstanding.csv."], ctx.st.note, fit=False)
+
+
+def _overview_outstanding(ctx: Context, sh: Sheet) -> None:
+    if ctx.expected is None or ctx.expected.outstanding.empty:
+        return
+    sh.skip()
+    sh.line(["Expected schools not yet returned"], ctx.st.heading, height=18, fit=False)
+    sh.line(["URN", "School", "Framework", "Round", "State", "Why"], ctx.st.header, fit=False)
+    for r in ctx.expected.outstanding.itertuples():
+        values = [r.school_urn, r.school_name, r.framework, r.round, r.state, r.reason]
+        sh.line(values, [ctx.st.top, ctx.st.wrap, ctx.st.top, ctx.st.top, ctx.st.top, ctx.st.wrap])
+
+
+OVERVIEW_FOOTER: list[Callable[[Context, Sheet], None]] = [
+    _overview_files,
+    _overview_expected,
+    _overview_outstanding,
+]
 
 
 def _level_scale(ctx: Context, sh: Sheet, fw: Framework, first_col: int) -> None:
