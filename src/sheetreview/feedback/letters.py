@@ -25,6 +25,7 @@ from sheetreview.core import xlsx
 from sheetreview.core.fs import prune_stale, safe_name, write_atomic
 from sheetreview.core.out import Status, read_table
 from sheetreview.core.parallel import Progress
+from sheetreview.core.publish import reading_out
 from sheetreview.errors import SheetreviewError
 from sheetreview.problems import ERROR, SCHOOL
 
@@ -502,6 +503,13 @@ def write_feedback(
 ) -> FeedbackSummary:
     """One xlsx and one e-mail text per school with something to fix; optionally marked-up copies."""
     out_dir, dest_dir = Path(out_dir), Path(dest_dir)
+    with reading_out(out_dir, "feedback"):
+        return _write_feedback(out_dir, dest_dir, annotate, in_dir, progress)
+
+
+def _write_feedback(
+    out_dir: Path, dest_dir: Path, annotate: bool, in_dir: Path | None, progress: Progress
+) -> FeedbackSummary:
     letters, summary = collect_letters(out_dir)
     returns_dir = resolve_returns_dir(out_dir, in_dir) if annotate else None
     summary.dest_dir = dest_dir

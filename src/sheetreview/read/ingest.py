@@ -28,8 +28,10 @@ from typing import Any
 
 from sheetreview import __version__, layout
 from sheetreview.core import fs, out
+from sheetreview.core.lock import OutLock, watch_parent
 from sheetreview.core.out import csv_field, csv_line
 from sheetreview.core.parallel import Progress, cpu_count
+from sheetreview.core.publish import RUN_RECORD, Staging, file_sizes, kill_point, recover
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework, Registry, from_dict, registry
 from sheetreview.problems import ERROR, Code, Problem, problem
@@ -49,6 +51,7 @@ ERRORS_LOG = out.ERRORS_LOG
 OUTPUTS = out.INGEST_OUTPUTS
 STATUSES = tuple(out.Status)
 _READ_STATUSES = out.READ_STATUSES
+FRAMEWORKS_DIR = out.FRAMEWORKS
 
 
 @dataclass
@@ -136,25 +139,35 @@ def ingest(
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     frameworks = registry(framework_files)
     _check_dirs(in_dir, out_dir)
-    entries = _walk(in_dir, out_dir)
-    summary = IngestSummary(out_dir)
-    with Ledger(out_dir, _context(frameworks)) as ledger:
-        todo = _reuse(entries, ledger, summary)
-        report = _progress_counter(progress, len(entries), len(entries) - len(todo))
-        if todo:
-            _read_all(todo, frameworks, jobs or cpu_count(), ledger, report)
-        summary.read_now = sum(1 for e in todo if e.outcome is not None)
-        ledger.forget_paths_except({e.relpath for e in entries})
-    _write_outputs(entries, frameworks, round_label or "", out_dir, summary)
-    _write_run(out_dir, in_dir, round_label)
+    with OutLock(out_dir, "ingest"):
+        recover(out_dir)
+        entries = _walk(in_dir, out_dir)
+        summary = IngestSummary(out_dir)
+        with Ledger(out_dir, _context(frameworks)) as ledger:
+            todo = _reuse(entries, ledger, summary)
+            report = _progress_counter(progress, len(entries), len(entries) - len(todo))
+            if todo:
+                _read_all(todo, frameworks, jobs or cpu_count(), ledger, report)
+            summary.read_now = sum(1 for e in todo if e.outcome is not None)
+            ledger.forget_paths_except({e.relpath for e in entries})
+        with Staging(out_dir) as stage:
+            _write_outputs(entries, frameworks, round_label or "", stage.dir, summary)
+            _write_run(stage.dir, in_dir, round_label)
+            stage.publish([*OUTPUTS, FRAMEWORKS_DIR])
     return summary
 
 
-def _write_run(out_dir: Path, in_dir: Path, round_label: str | None) -> None:
-    """Where the returns were, so `feedback --annotate` can find the originals without asking."""
-    run = {"input_dir": str(in_dir.resolve()), "round": round_label or "", "version": __version__}
+def _write_run(folder: Path, in_dir: Path, round_label: str | None) -> None:
+    """Where the returns were, so `feedback --annotate` can find the originals without asking,
+    and the size of each output, so a reader can tell the outputs are whole and of this run."""
+    run = {
+        "input_dir": str(in_dir.resolve()),
+        "round": round_label or "",
+        "version": __version__,
+        "outputs": file_sizes(folder, [n for n in OUTPUTS if n != RUN_RECORD]),
+    }
     text = json.dumps(run, indent=2) + "\n"
-    _write_atomic(out_dir / "run.json", [text.encode("utf-8")])
+    _write_file(folder / RUN_RECORD, [text.encode("utf-8")])
 
 
 def _check_dirs(in_dir: Path, out_dir: Path) -> None:
@@ -277,6 +290,7 @@ _FRAMEWORKS: Registry = Registry()
 def _init_worker(definitions: list[dict[str, Any]]) -> None:
     # Ctrl-C is the parent's to handle: it commits the ledger and stops the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent()
     _FRAMEWORKS.clear()
     _FRAMEWORKS.versions.clear()
     for d in definitions:
@@ -486,6 +500,7 @@ def _read_all(
                 ledger.record(e.relpath, e.key, sha, blob)
             n += 1
         advance(n)
+        kill_point("reading")
 
     failed = _run_batches(todo, batches, definitions, jobs, accept)
     for i in failed:
@@ -626,7 +641,7 @@ def _write_outputs(
     # Streamed: 10,000 returns make about 150 MB of responses, never held whole in memory.
     lines = (_response_lines(r) for r in results if r.status in _READ_STATUSES)
     header = (csv_line(RESPONSES_COLUMNS) + "\n").encode("utf-8")
-    _write_atomic(out_dir / "responses.csv", [header], lines)
+    _write_file(out_dir / "responses.csv", [header], lines)
     _write_csv(out_dir / "problems.csv", PROBLEMS_COLUMNS, problem_rows)
     _write_csv(out_dir / "files.csv", FILES_COLUMNS, files_rows)
     _write_errors_log(out_dir, summary.faults)
@@ -674,23 +689,20 @@ def _response_lines(r: _Result) -> bytes:
 
 
 def _write_csv(path: Path, columns: Sequence[str], rows: list[list[Any]]) -> None:
+    kill_point(f"writing-{path.name}")
     out.write_rows(path, columns, rows)
 
 
-def _write_atomic(path: Path, *parts: Iterable[bytes]) -> None:
+def _write_file(path: Path, *parts: Iterable[bytes]) -> None:
+    """Write a file in the staging folder (published whole with the others)."""
+    kill_point(f"writing-{path.name}")
     fs.write_bytes(path, *parts)
 
 
-def _write_frameworks(out_dir: Path, used: list[Framework]) -> None:
+def _write_frameworks(folder: Path, used: list[Framework]) -> None:
     """Each framework of an accepted return, as JSON, so `report` needs no framework files."""
-    folder = out_dir / "frameworks"
-    folder.mkdir(exist_ok=True)
-    keep = set()
+    folder = folder / FRAMEWORKS_DIR
+    folder.mkdir()
     for fw in used:
-        name = f"{fw.id}.json"
-        keep.add(name)
         text = json.dumps(fw.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        _write_atomic(folder / name, [text.encode("utf-8")])
-    for old in folder.glob("*.json"):
-        if old.name not in keep:
-            old.unlink()
+        _write_file(folder / f"{fw.id}.json", [text.encode("utf-8")])

@@ -8,7 +8,6 @@ half-written file or a chart of a school that is no longer in the cohort.
 from __future__ import annotations
 
 import json
-import shutil
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sheetreview.core import fs, out
+from sheetreview.core import out
 from sheetreview.core.parallel import Progress
+from sheetreview.core.publish import Staging, reading_out
 from sheetreview.errors import OutputError
 from sheetreview.framework import Aspect, Framework, Level, builtin, builtin_ids, from_dict
 from sheetreview.report import benchmarks as bm
@@ -28,6 +28,13 @@ ACCEPTED = out.READ_STATUSES
 FILES_COLUMNS = ("file", "sha256", "bytes", "status", "framework", "school_urn", "school_name")
 # What the officer reads in summary.xlsx; the columns after them are the message's parts.
 PROBLEMS_COLUMNS = ("file", "sheet", "cell", "code", "severity", "message")
+SUMMARY_NAME = out.SUMMARY
+CHARTS_DIR = out.CHARTS
+# Every table a report may write: one it no longer writes (no second round now) is removed.
+REPORT_TABLES = (
+    "aspect_stats.csv", "school_benchmarks.csv", "school_overall.csv", "round_changes.csv",
+    "school_changes.csv", "school_rounds.csv",
+)  # fmt: skip
 
 
 @dataclass
@@ -330,15 +337,6 @@ def _position_line(school: object) -> str:
     return text
 
 
-def _replace_dir(new: Path, target: Path) -> None:
-    old = target.with_name(f".{target.name}-old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 # --- the whole report ---------------------------------------------------------------------------
 
 
@@ -357,44 +355,64 @@ def build_report(
     artist by artist, where the PNG reuses its cohort's rendered background).
     """
     out_dir = Path(out_dir)
-    files = out.read_table(out_dir, out.FILES, FILES_COLUMNS, missing_ok=True)
-    problems = out.read_table(out_dir, out.PROBLEMS, PROBLEMS_COLUMNS, missing_ok=True)
-    # The officer reads the message; the columns after it are its parts, written for the letters.
-    problems = problems[[c for c in PROBLEMS_COLUMNS if c in problems.columns]]
-    responses = load_responses(out_dir, files)
-    bench = bm.compute(responses, load_frameworks(out_dir, responses))
-    result = ReportSummary(out_dir, cohorts=[c.label for c in bench.cohorts])
-    result.schools = int(bench.school_overall["school"].nunique())
-    staging = fs.temp_dir(out_dir / out.CHARTS)
-    try:
-        with charts.Drawer(jobs) as drawer:
-            started = start_charts(bench, staging, drawer)
-            formats = ("png", "svg") if svg else ("png",)
-            todo = (
-                [p for c in bench.cohorts for p in profiles(bench, c, staging)]
-                if school_charts
-                else []
+    with reading_out(out_dir, "report"):
+        files = out.read_table(out_dir, out.FILES, FILES_COLUMNS, missing_ok=True)
+        problems = out.read_table(out_dir, out.PROBLEMS, PROBLEMS_COLUMNS, missing_ok=True)
+        # The officer reads the message; the columns after it are its parts, for the letters.
+        problems = problems[[c for c in PROBLEMS_COLUMNS if c in problems.columns]]
+        responses = load_responses(out_dir, files)
+        bench = bm.compute(responses, load_frameworks(out_dir, responses))
+        result = ReportSummary(out_dir, cohorts=[c.label for c in bench.cohorts])
+        result.schools = int(bench.school_overall["school"].nunique())
+        with Staging(out_dir) as stage:
+            _draw_and_write(
+                bench, files, problems, stage.dir, result, school_charts, progress, jobs, svg
             )
-            tasks = [
-                drawer.submit(charts.draw_profiles, part, formats)
-                for part in charts.chunks(todo, drawer.workers)
-            ]
-            written = drawer.submit(write_tables, tables(bench), out_dir)
-            result.summary = write_summary(
-                out_dir / "summary.xlsx",
-                bench,
-                files=files,
-                problems=problems,
-                charts=lambda: pngs(started),
-            )
-            result.tables = written.result()
-            result.school_charts = charts.wait_all(tasks, len(todo), progress)
-        result.charts = len(list(staging.rglob("*.png")))
-        _replace_dir(staging, out_dir / "charts")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            named = [SUMMARY_NAME, CHARTS_DIR, *(p.name for p in result.tables)]
+            stage.publish(named, remove=[n for n in REPORT_TABLES if n not in named])
+        result.tables = [out_dir / p.name for p in result.tables]
+        result.summary = out_dir / SUMMARY_NAME
     result.notes += _summary_notes(bench)
     return result
+
+
+def _draw_and_write(
+    bench: bm.Benchmarks,
+    files: pd.DataFrame,
+    problems: pd.DataFrame,
+    folder: Path,
+    result: ReportSummary,
+    school_charts: bool,
+    progress: Progress,
+    jobs: int | None,
+    svg: bool = False,
+) -> None:
+    """Every output of the report, into `folder` (the staging folder, published whole)."""
+    chart_dir = folder / CHARTS_DIR
+    chart_dir.mkdir()
+    with charts.Drawer(jobs) as drawer:
+        started = start_charts(bench, chart_dir, drawer)
+        todo = (
+            [p for c in bench.cohorts for p in profiles(bench, c, chart_dir)]
+            if school_charts
+            else []
+        )
+        formats = ("png", "svg") if svg else ("png",)
+        tasks = [
+            drawer.submit(charts.draw_profiles, part, formats)
+            for part in charts.chunks(todo, drawer.workers)
+        ]
+        written = drawer.submit(write_tables, tables(bench), folder)
+        result.summary = write_summary(
+            folder / SUMMARY_NAME,
+            bench,
+            files=files,
+            problems=problems,
+            charts=lambda: pngs(started),
+        )
+        result.tables = written.result()
+        result.school_charts = charts.wait_all(tasks, len(todo), progress)
+    result.charts = len(list(chart_dir.rglob("*.png")))
 
 
 def pngs(started: dict) -> dict:
