@@ -153,7 +153,7 @@ def ingest(
         with Staging(out_dir) as stage:
             _write_outputs(entries, frameworks, round_label or "", stage.dir, summary)
             _write_run(stage.dir, in_dir, round_label)
-            stage.publish([*OUTPUTS, FRAMEWORKS_DIR])
+            stage.publish([*OUTPUTS, FRAMEWORKS_DIR], remove=OUTPUTS)
     return summary
 
 
@@ -658,7 +658,7 @@ def _write_errors_log(out_dir: Path, faults: list[tuple[str, str]]) -> None:
         "sheetreview, not in the files. Please report it, with this file.\n"
     )
     parts = [head] + [f"\n== {file}\n{trace.rstrip()}\n" for file, trace in faults]
-    _write_atomic(path, [part.encode("utf-8") for part in parts])
+    _write_file(path, [part.encode("utf-8") for part in parts])
 
 
 def _file_row(r: _Result) -> list[Any]:
