@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from sheetreview.core.fs import make_dir, safe_name, unique_names
 from sheetreview.core.lock import watch_parent
 from sheetreview.core.out import RESPONSES, read_table, round_key
 from sheetreview.core.parallel import Progress, cpu_count, mp_context
-from sheetreview.errors import SheetreviewError
+from sheetreview.errors import OutputError, SheetreviewError
 from sheetreview.framework import Framework
 from sheetreview.schools import School, SchoolList, read_schools
 from sheetreview.workbook import Filled, write_workbook
@@ -68,6 +69,14 @@ def generate_workbooks(
 
 def _make_dir(out_dir: Path) -> None:
     make_dir(out_dir)
+    try:  # a folder that cannot be written is said before any workbook is made
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        raise OutputError(
+            f"{out_dir}: cannot write there ({exc.strerror or exc}); make the folder writable, "
+            "or choose another with -o"
+        ) from None
 
 
 # --- file names -------------------------------------------------------------------------------

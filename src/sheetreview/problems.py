@@ -400,6 +400,15 @@ class Code(StrEnum):
             "Please write your school's URN on the Start sheet.",
         ),
     )
+    BAD_URN = (
+        "bad-urn",
+        Entry(
+            WARNING,
+            "'{value}' is not a URN: a URN is digits only.",
+            "Write the school's URN (digits only, e.g. 100001) on the Start sheet; the school was recognised by its name meanwhile.",
+            "Please write your school's URN, digits only (e.g. 100001), on the Start sheet.",
+        ),
+    )
 
 
 # Each code's words by its name, for code that holds codes as plain strings.

@@ -23,10 +23,10 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 
 from sheetreview.core import xlsx
 from sheetreview.core.fs import prune_stale, safe_name, write_atomic
-from sheetreview.core.out import Status, read_table
+from sheetreview.core.out import Status, read_table, restore_table
 from sheetreview.core.parallel import Progress
 from sheetreview.core.publish import reading_out
-from sheetreview.errors import SheetreviewError
+from sheetreview.errors import OutputError, SheetreviewError
 from sheetreview.problems import ERROR, SCHOOL
 
 MANIFEST = ".sheetreview-feedback"  # what the last run wrote here (see prune_stale)
@@ -197,9 +197,15 @@ def _round_of_files(out_dir: Path) -> dict[str, str]:
     path = out_dir / "responses.csv"
     if not path.is_file():
         return {}
-    table = pd.read_csv(
-        path, dtype=str, keep_default_na=False, usecols=lambda c: c in ("round", "source_file")
-    )
+    try:
+        table = pd.read_csv(
+            path, dtype=str, keep_default_na=False, usecols=lambda c: c in ("round", "source_file")
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise OutputError(
+            f"{path} cannot be read ({exc}); run 'sheetreview ingest' again into {out_dir}"
+        ) from None
+    table = restore_table(table)
     if "round" not in table or "source_file" not in table:
         return {}
     pairs = table.drop_duplicates("source_file")

@@ -263,7 +263,11 @@ def _reuse(entries: list[_Entry], ledger: Ledger, summary: IngestSummary) -> lis
             if result is None:
                 todo.append(e)
                 continue
-            e.sha256, e.outcome = sha, unpack(result)
+            try:
+                e.sha256, e.outcome = sha, unpack(result)
+            except (ValueError, UnicodeDecodeError):  # a damaged record: read the file again
+                todo.append(e)
+                continue
             summary.reused += 1
     todo.sort(key=lambda e: e.relpath)
     return todo

@@ -66,6 +66,20 @@ class ReportSummary:
 # --- reading OUT --------------------------------------------------------------------------------
 
 
+def _read_csv(path: Path, **options: object) -> pd.DataFrame:
+    """A CSV of OUT as text, as the return said it (see out.restore); a damaged one is the
+    user's to replace, by running ingest again."""
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, **options)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise OutputError(
+            f"{path} is damaged ({detail}); run 'sheetreview ingest DIR -o {path.parent}' again "
+            "to rewrite it"
+        ) from None
+    return out.restore_table(table)
+
+
 def load_frameworks(out_dir: Path, responses: pd.DataFrame) -> dict[str, Framework]:
     """The definitions ingest saved; else the built-in one; else what the responses show."""
     known: dict[str, Framework] = {}
@@ -142,23 +156,9 @@ def _read_responses(path: Path) -> pd.DataFrame:
     They are most of the file's bytes (10,000 returns: 150 MB of text) and only that sheet uses
     them; without the columns, the summary points to responses.csv instead.
     """
-    raw = pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        usecols=lambda c: c not in TEXT_COLUMNS,
-    )
-    raw = out.restore_table(raw)
+    raw = _read_csv(path, usecols=lambda c: c not in TEXT_COLUMNS)
     if len(raw) <= MAX_EVIDENCE_ROWS:
-        text = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            usecols=lambda c: c in TEXT_COLUMNS,
-        )
-        text = out.restore_table(text)
+        text = _read_csv(path, usecols=lambda c: c in TEXT_COLUMNS)
         for column in text.columns:
             raw[column] = text[column]
     return raw
