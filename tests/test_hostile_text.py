@@ -17,8 +17,8 @@ from conftest import answers, make_return
 
 from sheetreview.cli import cli
 from sheetreview.core import out
+from sheetreview.core.fs import prune_stale
 from sheetreview.errors import SchoolsFileError
-from sheetreview.feedback.letters import prune_stale
 from sheetreview.report.build import write_csv
 from sheetreview.schools import read_schools
 from sheetreview.workbook import Filled
