@@ -207,16 +207,42 @@ def _walk(in_dir: Path, out_dir: Path) -> list[_Entry]:
         entry.outcome = _finding_outcome(Finding("unreadable", {"detail": _os_detail(exc)}))
         entries.append(entry)
 
+    real_root = os.path.realpath(root)
+
+    def skipped(path: str, code: str, suffix: str = "") -> None:
+        """A link is accounted for by a row, never followed out of DIR or round a loop."""
+        rel = os.path.relpath(path, root).replace(os.sep, "/") + suffix
+        entry = _Entry(_printable(rel), path)
+        target = _printable(os.path.realpath(path))
+        entry.outcome = _finding_outcome(Finding(code, {"target": target}))
+        entries.append(entry)
+
     for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable):
         dirnames[:] = sorted(d for d in dirnames if os.path.join(dirpath, d) != out)
+        for d in [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            dirnames.remove(d)  # os.walk would list it as a file-less folder and go no further
+            skipped(os.path.join(dirpath, d), "linked-folder", "/")
         for name in filenames:
             path = os.path.join(dirpath, name)
             if dirpath == out and _is_output(name):
+                continue
+            if os.path.islink(path) and not _inside(os.path.realpath(path), real_root):
+                if os.path.isdir(path):
+                    skipped(path, "linked-folder", "/")
+                else:
+                    skipped(path, "link-outside")
                 continue
             rel = os.path.relpath(path, root).replace(os.sep, "/")
             entries.append(_Entry(_printable(rel), path))
     entries.sort(key=lambda e: e.relpath)
     return entries
+
+
+def _inside(path: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:  # another drive, on Windows
+        return False
 
 
 def _printable(name: str) -> str:
@@ -467,7 +493,7 @@ def fault_outcome(exc: Exception) -> dict[str, Any]:
     return outcome
 
 
-_SKIP_CODES = {"lock-file", "system-file", "not-a-spreadsheet"}
+_SKIP_CODES = {"lock-file", "system-file", "not-a-spreadsheet", "linked-folder", "link-outside"}
 
 
 # --- the pool ---------------------------------------------------------------------------------
