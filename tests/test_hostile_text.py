@@ -10,16 +10,18 @@ import csv
 import hashlib
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import answers, make_return
+from test_benchmarks import judgements, write_out
 
 from sheetreview.cli import cli
 from sheetreview.core import out
 from sheetreview.core.fs import prune_stale
 from sheetreview.errors import SchoolsFileError
-from sheetreview.report.build import write_csv
+from sheetreview.report.build import build_report, write_csv
 from sheetreview.schools import read_schools
 from sheetreview.workbook import Filled
 
@@ -147,3 +149,22 @@ def test_a_hostile_manifest_removes_nothing_but_the_tool_s_own_stale_files(
     assert outside.read_text() == "not the tool's"
     assert theirs.read_text() == "the officer's own"
     assert (folder / "link.txt").is_symlink()
+
+
+def test_a_cell_cut_to_excel_s_limit_says_so_there_and_in_data_quality(tmp_path: Path) -> None:
+    schools = {
+        ("100001", "Ash Primary"): {"1a-1": "2", "1a-2": "3"},
+        ("100002", "Birch Primary"): {"1a-1": "1", "1a-2": "2"},
+    }
+    long_text = "evidence " * 5000  # 45,000 characters: an ODS cell may hold more than Excel's
+    rows = judgements("edtech-srf", "2026-autumn", schools, {("Ash Primary", "1a-1"): long_text})
+    build_report(write_out(tmp_path / "out", rows), school_charts=False)
+
+    book = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx", read_only=True)
+    texts = [v for row in book["Evidence"].iter_rows(values_only=True) for v in row if v]
+    cut = [t for t in texts if isinstance(t, str) and t.startswith("evidence evidence")]
+    assert len(cut) == 1 and len(cut[0]) <= 32_767
+    assert cut[0].endswith("[... cut: the full text is in responses.csv]")
+    quality = [v for row in book["Data quality"].iter_rows(values_only=True) for v in row if v]
+    said = [v for v in quality if isinstance(v, str) and "more than 32,767 characters" in v]
+    assert len(said) == 1 and "'Evidence'!" in said[0]
