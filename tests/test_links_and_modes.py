@@ -3,6 +3,7 @@ permissions the user's umask gives, as every other program's files do."""
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 import sys
@@ -80,3 +81,31 @@ def test_every_output_takes_its_mode_from_the_umask(tmp_path: Path, umask: int) 
     for name, mode in modes.items():
         is_dir = (results / name).is_dir()
         assert mode == (0o777 if is_dir else 0o666) & ~umask, (name, oct(mode))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names as bytes")
+def test_a_return_whose_name_is_not_utf8_can_be_annotated(tmp_path: Path) -> None:
+    from test_feedback import _problems, file_row, make_out, sha256
+    from test_feedback import make_return as feedback_return
+
+    from sheetreview.feedback.letters import write_feedback
+    from sheetreview.read.ingest import _printable
+
+    returns = tmp_path / "returns"
+    made = feedback_return(returns / "made.xlsx")
+    on_disk = os.fsdecode(b"caf\xe9 return.xlsx")  # saved on an old Windows machine
+    made.rename(returns / on_disk)
+    recorded = _printable(on_disk)
+    assert recorded == "caf\\xe9 return.xlsx"
+    results = make_out(
+        tmp_path / "out",
+        [
+            file_row(
+                recorded, "accepted_with_problems", "131001", "Alder", sha256(returns / on_disk)
+            )
+        ],
+        _problems(recorded),
+        run_json={"input_dir": str(returns)},
+    )
+    summary = write_feedback(results, tmp_path / "fb", annotate=True)
+    assert summary.annotated == 1, summary.not_annotated

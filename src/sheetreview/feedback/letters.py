@@ -28,6 +28,7 @@ from sheetreview.core.parallel import Progress
 from sheetreview.core.publish import reading_out
 from sheetreview.errors import OutputError, SheetreviewError
 from sheetreview.problems import ERROR, SCHOOL
+from sheetreview.read.ingest import source_path
 
 MANIFEST = ".sheetreview-feedback"  # what the last run wrote here (see prune_stale)
 
@@ -567,7 +568,10 @@ def _annotate_all(
                 continue
             target = summary.annotate_dir / _copy_stem(letter, rf.file, used)
             result = annotate_copy(
-                returns_dir / rf.file, target, marks, expected_sha256=hashes.get(rf.file, "")
+                source_path(returns_dir, rf.file),
+                target,
+                marks,
+                expected_sha256=hashes.get(rf.file, ""),
             )
             rf.annotated, rf.note = result.path, result.letter_note
             summary.annotated += result.path is not None

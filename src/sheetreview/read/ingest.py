@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import signal
 import stat
 import tempfile
@@ -236,6 +237,16 @@ def _walk(in_dir: Path, out_dir: Path) -> list[_Entry]:
             entries.append(_Entry(_printable(rel), path))
     entries.sort(key=lambda e: e.relpath)
     return entries
+
+
+def source_path(in_dir: Path, relpath: str) -> Path:
+    """The file a name in files.csv stands for. A name that was not valid UTF-8 is recorded with
+    its odd bytes as escapes (see `_printable`); those are turned back into the bytes on disk."""
+    direct = Path(in_dir) / relpath
+    if direct.exists() or "\\x" not in relpath:
+        return direct
+    raw = re.sub(rb"\\x([0-9a-f]{2})", lambda m: bytes([int(m.group(1), 16)]), relpath.encode())
+    return Path(in_dir) / os.fsdecode(raw)
 
 
 def _inside(path: str, root: str) -> bool:
