@@ -62,12 +62,13 @@ def test_a_ledger_damaged_inside_its_pages_is_set_aside_and_rebuilt(
     data[4096:] = bytes((i * 7919) % 251 for i in range(len(data) - 4096))
     ledger.write_bytes(bytes(data))
 
-    for _ in range(2):  # and the rebuilt ledger serves the next run
+    for run in range(2):  # and the rebuilt ledger serves the next run
         summary = ingest(ingested / "returns", out, jobs=1)
         assert summary.files == 3
+        assert summary.ledger_rebuilt == (run == 0)
         assert (out / "responses.csv").read_bytes() == before
     assert (out / "ledger.sqlite.damaged").exists()
-    assert summary.reused == 3
+    assert summary.reused == 3 and not summary.ledger_rebuilt
 
 
 @pytest.mark.parametrize("command", ["report", "feedback", "packs"])

@@ -157,6 +157,12 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next(tmp_path: Path, cohor
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
     assert (out / "my-notes.txt").read_text() == "the officer's own file"
+    (out / "feedback").mkdir()
+    half = out / "feedback" / ".a-feedback.txt.sheetreview-tmp-4242-0123456789.txt"
+    half.write_text("half a letter")
+    result = CliRunner().invoke(cli, ["feedback", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert not half.exists()
 
 
 def test_a_second_writer_stops_with_one_line_naming_the_first(tmp_path: Path, cohort: Path) -> None:

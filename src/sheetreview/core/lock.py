@@ -33,6 +33,7 @@ LOCK_NAME = ".sheetreview-lock"
 # Names of what a run writes aside before it is published, in OUT and the folders it writes.
 TEMP_PREFIXES = (".sheetreview-new-", ".sheetreview-old-", ".charts-new-", ".charts-old")
 TEMP_SUFFIXES = (".tmp",)
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation in the record
 _LOCK_BYTE = 1 << 30  # the byte locked on Windows: far past the record, which stays readable
 
 
@@ -57,7 +58,7 @@ class OutLock:
         for _ in range(10):
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _BINARY, 0o666)
             except OSError as exc:
                 raise OutputError(_unwritable(self.folder, exc)) from None
             try:
@@ -86,7 +87,8 @@ class OutLock:
         process it names is gone."""
         for _ in range(2):
             try:
-                fd = os.open(self.path.with_suffix(".pid"), os.O_RDWR | os.O_CREAT | os.O_EXCL)
+                flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | _BINARY
+                fd = os.open(self.path.with_suffix(".pid"), flags)
             except FileExistsError:
                 holder = _read_record(self.path.with_suffix(".pid"))
                 if holder and _alive(holder):

@@ -26,18 +26,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sheetreview.core import fs
 from sheetreview.core.lock import OutLock, remove_leftovers
 from sheetreview.errors import OutputError
 
 JOURNAL = ".sheetreview-publish.json"
 RUN_RECORD = "run.json"
-
-
-def umask() -> int:
-    """The process's umask (read without changing it for long: set and restored at once)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 class Staging:
@@ -47,7 +41,7 @@ class Staging:
         self.out = Path(out)
         try:
             self.dir = Path(tempfile.mkdtemp(prefix=".sheetreview-new-", dir=self.out))
-            os.chmod(self.dir, 0o777 & ~umask())  # mkdtemp's folder is private
+            os.chmod(self.dir, 0o777 & ~fs.umask())  # mkdtemp's folder is private
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise OutputError(
@@ -235,12 +229,21 @@ INGEST_OUTPUTS = ("responses.csv", "files.csv", "problems.csv")
 
 
 @contextlib.contextmanager
-def reading_out(out: Path, command: str) -> Iterator[dict[str, Any]]:
+def reading_out(out: Path, command: str, writes: Iterable[Path] = ()) -> Iterator[dict[str, Any]]:
     """For a command that reads an ingest OUT and writes into it: hold OUT's lock, finish what
-    a killed run began, and refuse an OUT that is not one whole ingest; yields run.json."""
+    a killed run began, and refuse an OUT that is not one whole ingest; yields run.json.
+
+    `writes` are the folders the command writes; those inside OUT (covered by its lock) are
+    cleared of what a killed run left half-written there.
+    """
     out = Path(out)
     if not out.is_dir():
         raise OutputError(f"{out} is not a folder; give the OUT folder ingest wrote")
     with OutLock(out, command):
         recover(out)
+        home = os.path.realpath(out)
+        for folder in writes:
+            real = os.path.realpath(folder)
+            if real != home and os.path.commonpath([home, real]) == home:
+                remove_leftovers(Path(folder))
         yield check_ingest(out, INGEST_OUTPUTS)

@@ -510,7 +510,7 @@ def write_feedback(
 ) -> FeedbackSummary:
     """One xlsx and one e-mail text per school with something to fix; optionally marked-up copies."""
     out_dir, dest_dir = Path(out_dir), Path(dest_dir)
-    with reading_out(out_dir, "feedback"):
+    with reading_out(out_dir, "feedback", writes=[dest_dir, dest_dir / "annotated"]):
         return _write_feedback(out_dir, dest_dir, annotate, in_dir, progress)
 
 

@@ -578,7 +578,7 @@ def write_packs(
 ) -> PacksSummary:
     """A PDF pack per school, framework and round, drawn in parallel processes."""
     out_dir, dest_dir = Path(out_dir), Path(dest_dir)
-    with reading_out(out_dir, "packs"):
+    with reading_out(out_dir, "packs", writes=[dest_dir]):
         return _write_packs(out_dir, dest_dir, jobs, progress)
 
 

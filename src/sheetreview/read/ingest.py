@@ -65,6 +65,7 @@ class IngestSummary:
     errors: int = 0
     read_now: int = 0
     reused: int = 0
+    ledger_rebuilt: bool = False
     faults: list[tuple[str, str]] = field(default_factory=list)  # (file, traceback)
 
     @property
@@ -99,6 +100,11 @@ class IngestSummary:
         ]
         if self.reused:
             out.append(f"{self.reused} unchanged files were not read again (see the ledger).")
+        if self.ledger_rebuilt:
+            out.append(
+                "The ledger in OUT was damaged: it was set aside as ledger.sqlite.damaged and "
+                "rebuilt (you may delete the damaged copy); files were read again as needed."
+            )
         if self.faults:
             out.append(
                 f"{len(self.faults)} file(s) could not be read because of a fault in sheetreview, "
@@ -151,6 +157,7 @@ def ingest(
                 _read_all(todo, frameworks, jobs or cpu_count(), ledger, report)
             summary.read_now = sum(1 for e in todo if e.outcome is not None)
             ledger.forget_paths_except({e.relpath for e in entries})
+            summary.ledger_rebuilt = ledger.rebuilt
         with Staging(out_dir) as stage:
             _write_outputs(entries, frameworks, round_label or "", stage.dir, summary)
             _write_run(stage.dir, in_dir, round_label)
