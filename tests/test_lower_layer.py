@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import hashlib
 import io
 import os
 import subprocess
@@ -176,7 +177,14 @@ def test_a_manifest_removes_only_its_own_files_inside_its_folder(tmp_path: Path)
     outside.write_text("keep")
     (folder / "old.pdf").write_text("old")
     (folder / "link.pdf").symlink_to(outside)
-    (folder / ".manifest").write_text(f"old.pdf\n{outside}\n../precious.txt\nlink.pdf\n")
+    digest = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (outside, folder / "old.pdf")}
+    listed = [
+        (digest[folder / "old.pdf"], "old.pdf"),
+        (digest[outside], str(outside)),
+        (digest[outside], "../precious.txt"),
+        (digest[outside], "link.pdf"),
+    ]
+    (folder / ".manifest").write_text("".join(f"{d}  {rel}\n" for d, rel in listed))
     assert fs.prune_stale(folder, ".manifest", []) == 1
     assert outside.read_text() == "keep" and (folder / "link.pdf").is_symlink()
     assert not (folder / "old.pdf").exists()

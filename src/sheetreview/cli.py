@@ -6,6 +6,8 @@ into lines on a terminal and library errors into one-line messages with exit 1.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import sys
@@ -39,12 +41,45 @@ class _Group(click.Group):
             sys.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
+        except OSError as exc:
+            if not _output_closed(exc):
+                raise click.ClickException(_os_message(exc)) from None
+            _say_output_closed()
+            sys.exit(1)
         except Exception as exc:  # a bug of ours: say so plainly, the traceback on demand
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             raise click.ClickException(
                 f"internal error ({type(exc).__name__}: {exc}); run again with --debug and report it"
             ) from None
+
+
+def _output_closed(exc: OSError) -> bool:
+    """Whether the error is our own output going nowhere (`| head -1`, a closed terminal)."""
+    return isinstance(exc, BrokenPipeError) or exc.errno in (errno.EPIPE, errno.EBADF)
+
+
+def _say_output_closed() -> None:
+    # Python would complain again when it flushes stdout at exit: send what is left nowhere.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    with contextlib.suppress(OSError, ValueError):
+        click.echo(
+            "sheetreview: the program reading its output closed it before the end (e.g. "
+            "'| head'); send the output to a file instead ('> out.txt') to keep all of it",
+            err=True,
+        )
+
+
+def _os_message(exc: OSError) -> str:
+    """An operating-system error a command did not expect, said as what to check."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    reason = exc.strerror or type(exc).__name__
+    return (
+        f"{where}{reason}; check the folder exists, is writable and has free space, then run "
+        "the same command again"
+    )
 
 
 def _quiet_option(f: Callable) -> Callable:
@@ -579,4 +614,15 @@ def demo(out_dir: str, quiet: bool) -> None:
 
 
 def main() -> None:
-    cli(prog_name="sheetreview")
+    try:
+        cli(prog_name="sheetreview")
+    finally:
+        # Output still buffered meets a closed pipe only here, as Python exits.
+        try:
+            if sys.stdout is not None:
+                sys.stdout.flush()
+        except OSError as exc:
+            if not _output_closed(exc):
+                raise
+            _say_output_closed()
+            sys.exit(1)

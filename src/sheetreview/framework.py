@@ -268,31 +268,68 @@ def _award_dict(fw: Framework, award: Award) -> dict[str, Any]:
 
 
 class _Marked:
-    """Remembers the line of every place in the document, so a problem can point at it."""
+    """Remembers the line of every place in the document, so a problem can point at it.
 
-    def __init__(self) -> None:
+    A framework file is the user's, or someone's they were sent: YAML aliases are followed only
+    so far (a few hundred bytes of nested aliases would otherwise expand to gigabytes), an alias
+    to its own ancestor is refused, and a tag other than YAML's plain ones (`!!python/name:`...)
+    is refused, as a key or as a value, before anything is built from it.
+    """
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name
         self.lines: dict[str, int] = {}
+        self.budget = MAX_YAML_NODES
+        self.open: set[int] = set()
 
     def build(self, node: yaml.Node, place: str) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self._error(
+                node,
+                place,
+                f"expands to more than {MAX_YAML_NODES:,} values (through aliases, '*name'); "
+                "write the values out, or use fewer aliases",
+            )
+        if id(node) in self.open:
+            raise self._error(
+                node, place, "has an alias ('*name') inside the value it names; remove the alias"
+            )
         self.lines[place] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
+            self.open.add(id(node))
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = (
-                    yaml.safe_load(yaml.serialize(key_node))
-                    if key_node.tag != "tag:yaml.org,2002:str"
-                    else key_node.value
-                )
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise self._error(key_node, place, "has a key that is a list or a mapping")
+                key = self._scalar(key_node, place)
                 sub = f"{place}.{key}" if place else str(key)
                 out[key] = self.build(value_node, sub)
+            self.open.discard(id(node))
             return out
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, f"{place}[{i}]") for i, item in enumerate(node.value)]
-        return (
-            yaml.safe_load(yaml.serialize(node))
-            if node.tag != "tag:yaml.org,2002:str"
-            else node.value
-        )
+            self.open.add(id(node))
+            items = [self.build(item, f"{place}[{i}]") for i, item in enumerate(node.value)]
+            self.open.discard(id(node))
+            return items
+        return self._scalar(node, place)
+
+    def _scalar(self, node: yaml.Node, place: str) -> Any:
+        if node.tag == "tag:yaml.org,2002:str":
+            return node.value
+        if node.tag not in _PLAIN_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise self._error(
+                node, place, f"uses the tag '{tag[:60]}', which a framework file never needs"
+            )
+        try:
+            return yaml.safe_load(yaml.serialize(node))
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise self._error(node, place, f"has a value YAML cannot read ({problem})") from None
+
+    def _error(self, node: yaml.Node, place: str, message: str) -> FrameworkError:
+        return FrameworkError(self.name, node.start_mark.line + 1, place, message)
 
     def line(self, place: str) -> int | None:
         while place:
@@ -306,8 +343,24 @@ class _Marked:
         return None
 
 
+# Ample for any real framework (the largest built-in has a few thousand values).
+MAX_YAML_NODES = 200_000
+MAX_YAML_BYTES = 5_000_000
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")
+)
+
+
 def _parse(text: str, name: str) -> tuple[Any, _Marked]:
-    marked = _Marked()
+    if len(text) > MAX_YAML_BYTES:
+        raise FrameworkError(
+            name,
+            None,
+            "",
+            f"is larger than {MAX_YAML_BYTES // 1_000_000} MB, far more than a framework needs; "
+            "check it is the right file",
+        )
+    marked = _Marked(name)
     try:
         node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
@@ -786,7 +839,8 @@ def load_file(path: str | Path) -> Framework:
     """Load a user's own framework file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:  # no more than the limit is read, whatever the file's size
+            text = fh.read(MAX_YAML_BYTES + 1).decode("utf-8")
     except FileNotFoundError:
         raise FrameworkError(str(path), None, "", "does not exist; check the path") from None
     except (OSError, UnicodeDecodeError) as exc:

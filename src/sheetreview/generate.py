@@ -10,13 +10,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from sheetreview.core.fs import make_dir, safe_name, unique_names
+from sheetreview.core.lock import watch_parent
 from sheetreview.core.out import QUERIES, RESPONSES, read_table, round_key
 from sheetreview.core.parallel import Progress, cpu_count, mp_context
-from sheetreview.errors import SheetreviewError
+from sheetreview.errors import OutputError, SheetreviewError
 from sheetreview.framework import Framework
 from sheetreview.schools import School, SchoolList, read_schools
 from sheetreview.workbook import Filled, write_workbook
@@ -68,6 +70,14 @@ def generate_workbooks(
 
 def _make_dir(out_dir: Path) -> None:
     make_dir(out_dir)
+    try:  # a folder that cannot be written is said before any workbook is made
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        raise OutputError(
+            f"{out_dir}: cannot write there ({exc.strerror or exc}); make the folder writable, "
+            "or choose another with -o"
+        ) from None
 
 
 # --- file names -------------------------------------------------------------------------------
@@ -128,7 +138,9 @@ def _run(
         return paths
     chunks = [jobs[i : i + CHUNK] for i in range(0, total, CHUNK)]
     done = 0
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp_context()) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp_context(), initializer=watch_parent
+    ) as pool:
         futures = {pool.submit(_write_chunk, fw, c, round_label, created): c for c in chunks}
         for future in as_completed(futures):
             future.result()  # re-raises a worker's error here

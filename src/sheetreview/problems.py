@@ -106,6 +106,28 @@ class Code(StrEnum):
             whole_file=True,
         ),
     )
+    LINKED_FOLDER = (
+        "linked-folder",
+        Entry(
+            WARNING,
+            "is a link to another folder ({target}); it was not followed, so returns there were not read.",
+            "Copy or move those returns into the folder you ingest, then run again.",
+            _NOTHING,
+            OFFICER,
+            whole_file=True,
+        ),
+    )
+    LINK_OUTSIDE = (
+        "link-outside",
+        Entry(
+            WARNING,
+            "is a link to a file outside the folder being read ({target}); it was not read.",
+            "Copy the file itself into the folder you ingest if it is a return, then run again.",
+            _NOTHING,
+            OFFICER,
+            whole_file=True,
+        ),
+    )
     SYSTEM_FILE = (
         "system-file",
         Entry(
@@ -472,6 +494,15 @@ class Code(StrEnum):
             _NOTHING,
             OFFICER,
             whole_file=True,
+        ),
+    )
+    BAD_URN = (
+        "bad-urn",
+        Entry(
+            WARNING,
+            "'{value}' is not a URN: a URN is digits only.",
+            "Write the school's URN (digits only, e.g. 100001) on the Start sheet; the school was recognised by its name meanwhile.",
+            "Please write your school's URN, digits only (e.g. 100001), on the Start sheet.",
         ),
     )
 

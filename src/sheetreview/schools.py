@@ -278,6 +278,11 @@ def _school(path: Path, number: int, values: dict[str, str]) -> School:
     where = f"{path}, row {number}"
     if not values["urn"]:
         raise SchoolsFileError(f"{where}: the URN is empty; give every school its URN")
+    if not (values["urn"].isascii() and values["urn"].isdigit()):
+        raise SchoolsFileError(
+            f"{where}: the URN '{values['urn'][:40]}' is not a number; a URN is digits only "
+            "(e.g. 100001): correct it"
+        )
     if not values["name"]:
         raise SchoolsFileError(f"{where}: the school name is empty; give every school its name")
     if len(values["name"]) > MAX_NAME:

@@ -7,6 +7,7 @@ its target under a recognisable temporary name, then renamed over it in one step
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sys
@@ -161,27 +162,51 @@ def prune_stale(folder: Path, manifest: str, written: Iterable[Path]) -> int:
     """Delete what the last run wrote into `folder` and this one did not, then record this run.
 
     A letter to a school that has since fixed its return, or a pack of a school no longer in the
-    cohort, must not sit beside the current ones waiting to be sent. Only files listed in our own
-    manifest are deleted, and only plain files that really lie inside `folder`: a manifest
-    edited to name `/etc/passwd`, `../x` or a link out of the folder removes nothing.
+    cohort, must not sit beside the current ones waiting to be sent. The manifest lies in a
+    folder others can write to, so nothing in it is trusted: a file is deleted only when it is a
+    plain file that really lies inside `folder` (a manifest edited to name `/etc/passwd`, `../x`
+    or a link out of the folder removes nothing) and its bytes are still those this tool wrote
+    (their SHA-256 is recorded beside each name; a file the officer put there is never named so).
     """
     folder = Path(folder)
     record = folder / manifest
-    now = sorted({Path(p).relative_to(folder).as_posix() for p in written})
-    try:
-        before = record.read_text(encoding="utf-8").splitlines() if record.is_file() else []
-    except (OSError, UnicodeDecodeError):
-        before = []
+    now = {Path(p).relative_to(folder).as_posix(): _sha256(Path(p)) for p in written}
+    before = _read_manifest(record)
     home = folder.resolve()
     removed = 0
-    for rel in sorted(set(before) - set(now)):
+    for rel, digest in sorted(before.items()):
         target = folder / rel
-        if not _inside(home, rel, target):
+        if rel in now or not _inside(home, rel, target) or _sha256(target) != digest:
             continue
         target.unlink()
         removed += 1
-    write_text(record, "".join(f"{r}\n" for r in now))
+    write_text(record, "".join(f"{digest}  {rel}\n" for rel, digest in sorted(now.items())))
     return removed
+
+
+def _read_manifest(record: Path) -> dict[str, str]:
+    """{relative path: sha256} of the last run; a line in any other form is ignored."""
+    try:
+        text = record.read_text(encoding="utf-8") if record.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        return {}
+    found = {}
+    for line in text.splitlines():
+        digest, sep, rel = line.partition("  ")
+        if sep and re.fullmatch(r"[0-9a-f]{64}", digest) and "\x00" not in rel:
+            found[rel] = digest
+    return found
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()
 
 
 def _inside(home: Path, rel: str, target: Path) -> bool:

@@ -24,11 +24,13 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 from sheetreview import layout
 from sheetreview.core import xlsx
 from sheetreview.core.fs import prune_stale, safe_name, write_atomic
-from sheetreview.core.out import Status, read_table
+from sheetreview.core.out import Status, read_table, restore_table
 from sheetreview.core.parallel import Progress
-from sheetreview.errors import SheetreviewError
+from sheetreview.core.publish import reading_out
+from sheetreview.errors import OutputError, SheetreviewError
 from sheetreview.feedback.reminders import write_reminders
 from sheetreview.problems import ERROR, QUERY, SCHOOL
+from sheetreview.read.ingest import source_path
 
 MANIFEST = ".sheetreview-feedback"  # what the last run wrote here (see prune_stale)
 
@@ -206,9 +208,15 @@ def _round_of_files(out_dir: Path) -> dict[str, str]:
     path = out_dir / "responses.csv"
     if not path.is_file():
         return {}
-    table = pd.read_csv(
-        path, dtype=str, keep_default_na=False, usecols=lambda c: c in ("round", "source_file")
-    )
+    try:
+        table = pd.read_csv(
+            path, dtype=str, keep_default_na=False, usecols=lambda c: c in ("round", "source_file")
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise OutputError(
+            f"{path} cannot be read ({exc}); run 'sheetreview ingest' again into {out_dir}"
+        ) from None
+    table = restore_table(table)
     if "round" not in table or "source_file" not in table:
         return {}
     pairs = table.drop_duplicates("source_file")
@@ -529,6 +537,13 @@ def write_feedback(
 ) -> FeedbackSummary:
     """One xlsx and one e-mail text per school with something to fix; optionally marked-up copies."""
     out_dir, dest_dir = Path(out_dir), Path(dest_dir)
+    with reading_out(out_dir, "feedback", writes=[dest_dir, dest_dir / "annotated"]):
+        return _write_feedback(out_dir, dest_dir, annotate, in_dir, progress)
+
+
+def _write_feedback(
+    out_dir: Path, dest_dir: Path, annotate: bool, in_dir: Path | None, progress: Progress
+) -> FeedbackSummary:
     letters, summary = collect_letters(out_dir)
     returns_dir = resolve_returns_dir(out_dir, in_dir) if annotate else None
     summary.dest_dir = dest_dir
@@ -582,7 +597,10 @@ def _annotate_all(
                 continue
             target = summary.annotate_dir / _copy_stem(letter, rf.file, used)
             result = annotate_copy(
-                returns_dir / rf.file, target, marks, expected_sha256=hashes.get(rf.file, "")
+                source_path(returns_dir, rf.file),
+                target,
+                marks,
+                expected_sha256=hashes.get(rf.file, ""),
             )
             rf.annotated, rf.note = result.path, result.letter_note
             summary.annotated += result.path is not None

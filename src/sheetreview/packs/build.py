@@ -23,8 +23,10 @@ from pathlib import Path
 import pandas as pd
 
 from sheetreview.core.fs import prune_stale, safe_name, write_bytes
+from sheetreview.core.lock import watch_parent
 from sheetreview.core.out import FILES, read_table
 from sheetreview.core.parallel import Progress, cpu_count, mp_context
+from sheetreview.core.publish import reading_out
 from sheetreview.framework import Framework
 from sheetreview.report import awards, moderation
 from sheetreview.report import benchmarks as bm
@@ -585,6 +587,7 @@ _WORKER_FRAMEWORKS: dict[str, Framework] = {}
 
 
 def _init_worker(frameworks: dict[str, Framework]) -> None:
+    watch_parent()
     _WORKER_FRAMEWORKS.update(frameworks)
 
 
@@ -599,6 +602,13 @@ def write_packs(
 ) -> PacksSummary:
     """A PDF pack per school, framework and round, drawn in parallel processes."""
     out_dir, dest_dir = Path(out_dir), Path(dest_dir)
+    with reading_out(out_dir, "packs", writes=[dest_dir]):
+        return _write_packs(out_dir, dest_dir, jobs, progress)
+
+
+def _write_packs(
+    out_dir: Path, dest_dir: Path, jobs: int | None, progress: Progress
+) -> PacksSummary:
     packs, frameworks, cohorts = plan_packs(out_dir, dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
     summary = PacksSummary(dest_dir, cohorts=cohorts)

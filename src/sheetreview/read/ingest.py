@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import signal
 import stat
 import tempfile
@@ -28,8 +29,10 @@ from typing import Any
 
 from sheetreview import __version__, layout
 from sheetreview.core import fs, out
+from sheetreview.core.lock import OutLock, watch_parent
 from sheetreview.core.out import csv_field, csv_line
 from sheetreview.core.parallel import Progress, cpu_count, mp_context
+from sheetreview.core.publish import RUN_RECORD, Staging, file_sizes, kill_point, recover
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework, Registry, from_dict, registry
 from sheetreview.problems import ERROR, QUERY, Code, Problem, problem
@@ -53,6 +56,7 @@ OUTPUTS = out.INGEST_OUTPUTS
 STATUSES = tuple(out.Status)
 _READ_STATUSES = out.READ_STATUSES
 _OUTSTANDING = out.OUTSTANDING
+FRAMEWORKS_DIR = out.FRAMEWORKS
 
 
 @dataclass
@@ -65,6 +69,7 @@ class IngestSummary:
     errors: int = 0
     read_now: int = 0
     reused: int = 0
+    ledger_rebuilt: bool = False
     faults: list[tuple[str, str]] = field(default_factory=list)  # (file, traceback)
     queries_open: int = 0
     queries_answered: int = 0
@@ -109,6 +114,11 @@ class IngestSummary:
             )
         if self.reused:
             out.append(f"{self.reused} unchanged files were not read again (see the ledger).")
+        if self.ledger_rebuilt:
+            out.append(
+                "The ledger in OUT was damaged: it was set aside as ledger.sqlite.damaged and "
+                "rebuilt (you may delete the damaged copy); files were read again as needed."
+            )
         if self.faults:
             out.append(
                 f"{len(self.faults)} file(s) could not be read because of a fault in sheetreview, "
@@ -170,47 +180,62 @@ def ingest(
     if listed is None and framework_id:
         raise SheetreviewError("--framework names the framework of --schools; give --schools too")
     expected.check_framework(framework_id or "", frameworks)
-    plan = folders.plan(out_dir, [Path(d) for d in in_dirs], round_label, [Path(f) for f in forget])
+    given = ([Path(d) for d in in_dirs], round_label, [Path(f) for f in forget])
+    folders.plan(out_dir, *given)  # refuses nested or missing folders before OUT is created
     _check_dirs(out_dir)
-    entries = _walk(plan)
-    summary = IngestSummary(out_dir)
-    summary.notes += listed.notes() if listed is not None else []
-    summary.notes += plan.lines()
-    with Ledger(out_dir, _context(frameworks)) as ledger:
-        todo = _reuse(entries, ledger, summary)
-        report = _progress_counter(progress, len(entries), len(entries) - len(todo))
-        if todo:
-            _read_all(todo, frameworks, jobs or cpu_count(), ledger, report)
-        summary.read_now = sum(1 for e in todo if e.outcome is not None)
-        ledger.forget_paths_except({e.relpath for e in entries})
-    files_rows = _write_outputs(entries, frameworks, out_dir, summary)
-    if listed is not None:
-        _write_csv(
-            out_dir / out.EXPECTED,
-            out.EXPECTED_COLUMNS,
-            expected.expected_rows(listed, framework_id or ""),
-        )
-    _write_outstanding(out_dir, files_rows, plan, summary)
-    _write_run(out_dir, plan, round_label)
+    with OutLock(out_dir, "ingest"):
+        recover(out_dir)  # a killed run's publication is finished before OUT is read
+        plan = folders.plan(out_dir, *given)  # again: a run that held the lock may have changed OUT
+        entries = _walk(plan)
+        summary = IngestSummary(out_dir)
+        summary.notes += listed.notes() if listed is not None else []
+        summary.notes += plan.lines()
+        with Ledger(out_dir, _context(frameworks)) as ledger:
+            todo = _reuse(entries, ledger, summary)
+            report = _progress_counter(progress, len(entries), len(entries) - len(todo))
+            if todo:
+                _read_all(todo, frameworks, jobs or cpu_count(), ledger, report)
+            summary.read_now = sum(1 for e in todo if e.outcome is not None)
+            ledger.forget_paths_except({e.relpath for e in entries})
+            summary.ledger_rebuilt = ledger.rebuilt
+        with Staging(out_dir) as stage:
+            files_rows = _write_outputs(entries, frameworks, stage.dir, summary)
+            names = [*OUTPUTS, FRAMEWORKS_DIR]
+            if listed is not None:
+                _write_csv(
+                    stage.dir / out.EXPECTED,
+                    out.EXPECTED_COLUMNS,
+                    expected.expected_rows(listed, framework_id or ""),
+                )
+            # An earlier run's list stays in force until another list is given.
+            _write_outstanding(stage.dir, out_dir, files_rows, plan, summary)
+            names += [out.EXPECTED, out.OUTSTANDING]
+            _write_run(stage.dir, plan, round_label)
+            stage.publish(names, remove=OUTPUTS)
     return summary
 
 
 def _write_outstanding(
-    out_dir: Path, files_rows: list[list[Any]], plan: folders.Inputs, summary: IngestSummary
+    folder: Path,
+    out_dir: Path,
+    files_rows: list[list[Any]],
+    plan: folders.Inputs,
+    summary: IngestSummary,
 ) -> None:
-    """outstanding.csv, when OUT holds a schools list (this run's or an earlier one's)."""
-    listed = expected.read_expected(out_dir)
+    """outstanding.csv into `folder`, when this run or an earlier one gave a schools list."""
+    given = folder / out.EXPECTED
+    listed = expected.read_expected(folder if given.exists() else out_dir)
     if not listed:
         return
     files = [dict(zip(FILES_COLUMNS, map(str, row), strict=True)) for row in files_rows]
     rounds = [f.round for f in plan.folders if f.round]
     rows = expected.outstanding(listed, files, rounds)
-    _write_csv(out_dir / out.OUTSTANDING, out.OUTSTANDING_COLUMNS, rows)
+    _write_csv(folder / out.OUTSTANDING, out.OUTSTANDING_COLUMNS, rows)
     summary.expected = len({s["school_urn"] for s in listed})
     summary.outstanding.update(r[4] for r in rows)
 
 
-def _write_run(out_dir: Path, plan: folders.Inputs, round_label: str | None) -> None:
+def _write_run(folder: Path, plan: folders.Inputs, round_label: str | None) -> None:
     """Where the returns were: every folder OUT holds (and the round given with each), so the
     next run reads them all again; `input_dir` is the folder file paths are relative to, so
     `feedback --annotate` can find the originals without asking."""
@@ -219,9 +244,10 @@ def _write_run(out_dir: Path, plan: folders.Inputs, round_label: str | None) -> 
         "inputs": [f.to_json() for f in plan.folders],
         "round": round_label or "",
         "version": __version__,
+        "outputs": file_sizes(folder, [n for n in OUTPUTS if n != RUN_RECORD]),
     }
     text = json.dumps(run, indent=2) + "\n"
-    _write_atomic(out_dir / "run.json", [text.encode("utf-8")])
+    _write_file(folder / RUN_RECORD, [text.encode("utf-8")])
 
 
 def _check_dirs(out_dir: Path) -> None:
@@ -272,14 +298,30 @@ def _walk_one(root: str, base: str, round_label: str) -> list[_Entry]:
         entry.outcome = _finding_outcome(Finding("unreadable", {"detail": _os_detail(exc)}))
         entries.append(entry)
 
+    real_root = os.path.realpath(root)
+
+    def skipped(path: str, code: str, suffix: str = "") -> None:
+        """A link is accounted for by a row, never followed out of DIR or round a loop."""
+        rel = os.path.relpath(path, base).replace(os.sep, "/") + suffix
+        entry = _Entry(_printable(rel), path, round_label=round_label)
+        target = _printable(os.path.realpath(path))
+        entry.outcome = _finding_outcome(Finding(code, {"target": target}))
+        entries.append(entry)
+
     for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable):
         dirnames.sort()
+        for d in [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            dirnames.remove(d)  # os.walk would list it as a file-less folder and go no further
+            skipped(os.path.join(dirpath, d), "linked-folder", "/")
         inside = next((o for o in outputs if folders.inside(dirpath, o)), None)
         if inside is None and folders.output_folder(dirpath, filenames):
             outputs.append(dirpath)
             inside = dirpath
         for name in filenames:
             path = os.path.join(dirpath, name)
+            if os.path.islink(path) and not _inside(os.path.realpath(path), real_root):
+                skipped(path, "linked-folder" if os.path.isdir(path) else "link-outside")
+                continue
             rel = os.path.relpath(path, base).replace(os.sep, "/")
             entry = _Entry(_printable(rel), path, round_label=round_label)
             if inside is not None:
@@ -288,6 +330,23 @@ def _walk_one(root: str, base: str, round_label: str) -> list[_Entry]:
                 entry.outcome = _finding_outcome(finding)
             entries.append(entry)
     return entries
+
+
+def source_path(in_dir: Path, relpath: str) -> Path:
+    """The file a name in files.csv stands for. A name that was not valid UTF-8 is recorded with
+    its odd bytes as escapes (see `_printable`); those are turned back into the bytes on disk."""
+    direct = Path(in_dir) / relpath
+    if direct.exists() or "\\x" not in relpath:
+        return direct
+    raw = re.sub(rb"\\x([0-9a-f]{2})", lambda m: bytes([int(m.group(1), 16)]), relpath.encode())
+    return Path(in_dir) / os.fsdecode(raw)
+
+
+def _inside(path: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:  # another drive, on Windows
+        return False
 
 
 def _printable(name: str) -> str:
@@ -330,7 +389,11 @@ def _reuse(entries: list[_Entry], ledger: Ledger, summary: IngestSummary) -> lis
             if result is None:
                 todo.append(e)
                 continue
-            e.sha256, e.outcome = sha, unpack(result)
+            try:
+                e.sha256, e.outcome = sha, unpack(result)
+            except (ValueError, UnicodeDecodeError):  # a damaged record: read the file again
+                todo.append(e)
+                continue
             summary.reused += 1
     todo.sort(key=lambda e: e.relpath)
     return todo
@@ -357,6 +420,7 @@ _FRAMEWORKS: Registry = Registry()
 def _init_worker(definitions: list[dict[str, Any]]) -> None:
     # Ctrl-C is the parent's to handle: it commits the ledger and stops the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent()
     _FRAMEWORKS.clear()
     _FRAMEWORKS.versions.clear()
     for d in definitions:
@@ -567,7 +631,10 @@ def fault_outcome(exc: Exception) -> dict[str, Any]:
     return outcome
 
 
-_SKIP_CODES = {"lock-file", "system-file", "not-a-spreadsheet", "sheetreview-output"}
+_SKIP_CODES = {
+    "lock-file", "system-file", "not-a-spreadsheet", "sheetreview-output", "linked-folder",
+    "link-outside",
+}  # fmt: skip
 # Problems of a blank workbook that only repeat that nothing was chosen.
 _NOTHING_CHOSEN = {"blank-level"}
 _LEVEL_TYPED = {"unknown-level", "ambiguous-level"}
@@ -607,6 +674,7 @@ def _read_all(
                 ledger.record(e.relpath, e.key, sha, blob)
             n += 1
         advance(n)
+        kill_point("reading")
 
     failed = _run_batches(todo, batches, definitions, jobs, accept)
     for i in failed:
@@ -827,7 +895,7 @@ def _write_outputs(
     # Streamed: 10,000 returns make about 150 MB of responses, never held whole in memory.
     lines = (_response_lines(r) for r in results if r.status in _READ_STATUSES)
     header = (csv_line(RESPONSES_COLUMNS) + "\n").encode("utf-8")
-    _write_atomic(out_dir / "responses.csv", [header], lines)
+    _write_file(out_dir / "responses.csv", [header], lines)
     _write_csv(out_dir / "problems.csv", PROBLEMS_COLUMNS, problem_rows)
     _write_csv(out_dir / "files.csv", FILES_COLUMNS, files_rows)
     _write_csv(out_dir / out.QUERIES, QUERY_COLUMNS, [q.row() for q in queries])
@@ -847,7 +915,7 @@ def _write_errors_log(out_dir: Path, faults: list[tuple[str, str]]) -> None:
         "sheetreview, not in the files. Please report it, with this file.\n"
     )
     parts = [head] + [f"\n== {file}\n{trace.rstrip()}\n" for file, trace in faults]
-    _write_atomic(path, [part.encode("utf-8") for part in parts])
+    _write_file(path, [part.encode("utf-8") for part in parts])
 
 
 def _file_row(r: _Result) -> list[Any]:
@@ -884,23 +952,20 @@ def _response_lines(r: _Result) -> bytes:
 
 
 def _write_csv(path: Path, columns: Sequence[str], rows: list[list[Any]]) -> None:
+    kill_point(f"writing-{path.name}")
     out.write_rows(path, columns, rows)
 
 
-def _write_atomic(path: Path, *parts: Iterable[bytes]) -> None:
+def _write_file(path: Path, *parts: Iterable[bytes]) -> None:
+    """Write a file in the staging folder (published whole with the others)."""
+    kill_point(f"writing-{path.name}")
     fs.write_bytes(path, *parts)
 
 
-def _write_frameworks(out_dir: Path, used: list[Framework]) -> None:
+def _write_frameworks(folder: Path, used: list[Framework]) -> None:
     """Each framework of an accepted return, as JSON, so `report` needs no framework files."""
-    folder = out_dir / "frameworks"
-    folder.mkdir(exist_ok=True)
-    keep = set()
+    folder = folder / FRAMEWORKS_DIR
+    folder.mkdir()
     for fw in used:
-        name = f"{fw.id}.json"
-        keep.add(name)
         text = json.dumps(fw.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        _write_atomic(folder / name, [text.encode("utf-8")])
-    for old in folder.glob("*.json"):
-        if old.name not in keep:
-            old.unlink()
+        _write_file(folder / f"{fw.id}.json", [text.encode("utf-8")])

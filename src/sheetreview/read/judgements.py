@@ -355,10 +355,15 @@ def _who_and_when(raw: RawReturn, out: Judged) -> None:
     out.school_urn = identity.get("school_urn", "") or _start_text(start, "school_urn")
     out.school_name = identity.get("school_name", "") or _start_text(start, "school_name")
     out.round = identity.get("round", "") or _start_text(start, "round")
-    if not out.school_urn:
+    urn = out.school_urn = out.school_urn.replace(" ", "")  # "100 001" is typed too
+    if not (urn.isascii() and urn.isdigit()):
         where = start.get("school_urn")
         sheet, cell = (where.sheet, where.cell) if where else (raw.review_sheet, "")
-        out.problems.append(problem("school-missing", "", sheet, cell))
+        if urn:  # a URN is digits: anything else is recorded as none, and said
+            out.problems.append(problem("bad-urn", "", sheet, cell, value=shown(urn)))
+            out.school_urn = ""
+        else:
+            out.problems.append(problem("school-missing", "", sheet, cell))
     found = start.get("assessment_date")
     if found is not None:
         date, ok = parse_date(found.value)

@@ -7,11 +7,14 @@ return means) to what reading it gave; `paths` maps a path to its last stat fing
 sha256, so an unchanged file is not even opened.
 
 Results are committed in small batches as they arrive: an interrupted run (Ctrl-C, a crash) keeps
-everything already recorded. The ledger is a cache: a damaged one is set aside and rebuilt.
+everything already recorded. The ledger is a cache: whenever SQLite reports damage (at open, or
+later, in a page only a query reaches) it is set aside as ledger.sqlite.damaged and rebuilt; if
+even a new one cannot be written (a full disk), the run goes on without it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -37,17 +40,34 @@ class Ledger:
     def __init__(self, out_dir: Path, context: str) -> None:
         self.path = Path(out_dir) / FILE_NAME
         self.context = context
+        self.rebuilt = False
         self.conn = self._connect()
         self._pending = 0
         self._last_commit = time.monotonic()
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> sqlite3.Connection | None:
         try:
             return self._open()
         except sqlite3.DatabaseError:
-            # Not a database we can use (damaged, or another program's): start again.
-            self.path.replace(self.path.with_name(FILE_NAME + ".damaged"))
-            return self._open()
+            return self._rebuild()
+
+    def _rebuild(self) -> sqlite3.Connection | None:
+        """Not a database we can use (damaged, or another program's): set it aside, start again."""
+        old, self.conn = getattr(self, "conn", None), None
+        if old is not None:
+            with contextlib.suppress(sqlite3.Error):
+                old.close()
+        self.rebuilt = True
+        try:
+            for suffix in ("", "-journal"):
+                damaged = self.path.with_name(FILE_NAME + suffix)
+                if damaged.exists():
+                    damaged.replace(self.path.with_name(FILE_NAME + ".damaged" + suffix))
+            self.conn = self._open()
+        except (OSError, sqlite3.Error):
+            self.conn = None  # no cache this run: every file is read
+        self._pending = 0
+        return self.conn
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None)
@@ -82,22 +102,48 @@ class Ledger:
 
     def known(self) -> dict[str, tuple[StatKey, str]]:
         """Every path recorded, with its fingerprint and sha256."""
-        rows = self.conn.execute("SELECT path, size, mtime_ns, ctime_ns, inode, sha256 FROM paths")
-        return {r[0]: ((r[1], r[2], r[3], r[4]), r[5]) for r in rows}
+        if self.conn is None:
+            return {}
+        try:
+            rows = self.conn.execute(
+                "SELECT path, size, mtime_ns, ctime_ns, inode, sha256 FROM paths"
+            ).fetchall()
+            return {r[0]: ((r[1], r[2], r[3], r[4]), r[5]) for r in rows}
+        except sqlite3.DatabaseError:
+            self._rebuild()
+            return {}
 
     def results(self, shas: Iterable[str]) -> dict[str, bytes]:
         """What reading each of these contents gave in this context, where known."""
         out: dict[str, bytes] = {}
         wanted = list(dict.fromkeys(shas))
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT sha256, result FROM results WHERE context = ? AND sha256 IN ({marks})"
-            out.update(self.conn.execute(query, [self.context, *chunk]).fetchall())
+        if self.conn is None:
+            return out
+        try:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                query = (
+                    f"SELECT sha256, result FROM results WHERE context = ? AND sha256 IN ({marks})"
+                )
+                out.update(self.conn.execute(query, [self.context, *chunk]).fetchall())
+        except sqlite3.DatabaseError:
+            self._rebuild()
+            return {}
         return out
 
     def record(self, path: str, key: StatKey | None, sha256: str, result: bytes | None) -> None:
         """Remember a file read now; committed in batches (and on close)."""
+        for _ in range(2):
+            if self.conn is None:
+                return
+            try:
+                self._record(path, key, sha256, result)
+                return
+            except sqlite3.DatabaseError:
+                self._rebuild()
+
+    def _record(self, path: str, key: StatKey | None, sha256: str, result: bytes | None) -> None:
         if result is not None:
             self.conn.execute(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?)", (sha256, self.context, result)
@@ -114,9 +160,16 @@ class Ledger:
     def forget_paths_except(self, present: set[str]) -> None:
         """Drop fingerprints of files no longer in DIR (their results stay: they may return)."""
         gone = [p for p in self.known() if p not in present]
-        self.conn.executemany("DELETE FROM paths WHERE path = ?", [(p,) for p in gone])
+        if self.conn is None:
+            return
+        try:
+            self.conn.executemany("DELETE FROM paths WHERE path = ?", [(p,) for p in gone])
+        except sqlite3.DatabaseError:
+            self._rebuild()
 
     def commit(self) -> None:
+        if self.conn is None:
+            return
         self.conn.execute("COMMIT")
         self.conn.execute("BEGIN")
         self._pending = 0
@@ -127,6 +180,10 @@ class Ledger:
             return
         try:
             self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self._rebuild()  # what this run learnt is lost; the next run reads those files again
         finally:
-            self.conn.close()
-            self.conn = None  # type: ignore[assignment]
+            if self.conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.close()
+            self.conn = None

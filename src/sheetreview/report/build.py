@@ -8,7 +8,6 @@ half-written file or a chart of a school that is no longer in the cohort.
 from __future__ import annotations
 
 import json
-import shutil
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import pandas as pd
 from sheetreview.core import fs, out
 from sheetreview.core.out import not_ingested
 from sheetreview.core.parallel import Progress
+from sheetreview.core.publish import Staging, reading_out
 from sheetreview.errors import OutputError
 from sheetreview.framework import Aspect, Framework, Level, builtin, builtin_ids, from_dict
 from sheetreview.report import awards, charts, moderation
@@ -33,6 +33,24 @@ ACCEPTED = out.READ_STATUSES
 FILES_COLUMNS = ("file", "sha256", "bytes", "status", "framework", "school_urn", "school_name")
 # What the officer reads in summary.xlsx; the columns after them are the message's parts.
 PROBLEMS_COLUMNS = ("file", "sheet", "cell", "code", "severity", "message")
+SUMMARY_NAME = out.SUMMARY
+HTML_NAME = "report.html"
+CHARTS_DIR = out.CHARTS
+# Every table a report may write: one it no longer writes (no second round now) is removed.
+REPORT_TABLES = (
+    "aspect_stats.csv", "school_benchmarks.csv", "school_overall.csv", "round_changes.csv",
+    "school_changes.csv", "school_rounds.csv", out.MODERATION,
+)  # fmt: skip
+
+
+@dataclass
+class Extras:
+    """What the report adds beside the benchmarks: the tables to write (moderation among them),
+    queries, moderation and awards for the summary, and the schools expected to return."""
+
+    tables: dict[str, pd.DataFrame]
+    verification: Verification | None = None
+    expected: object | None = None
 
 
 @dataclass
@@ -69,6 +87,20 @@ class ReportSummary:
 
 
 # --- reading OUT --------------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, **options: object) -> pd.DataFrame:
+    """A CSV of OUT as text, as the return said it (see out.restore); a damaged one is the
+    user's to replace, by running ingest again."""
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, **options)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise OutputError(
+            f"{path} is damaged ({detail}); run 'sheetreview ingest DIR -o {path.parent}' again "
+            "to rewrite it"
+        ) from None
+    return out.restore_table(table)
 
 
 def load_frameworks(out_dir: Path, responses: pd.DataFrame) -> dict[str, Framework]:
@@ -145,23 +177,9 @@ def _read_responses(path: Path) -> pd.DataFrame:
     They are most of the file's bytes (10,000 returns: 150 MB of text) and only that sheet uses
     them; without the columns, the summary points to responses.csv instead.
     """
-    raw = pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        usecols=lambda c: c not in TEXT_COLUMNS,
-    )
-    raw = out.restore_table(raw)
+    raw = _read_csv(path, usecols=lambda c: c not in TEXT_COLUMNS)
     if len(raw) <= MAX_EVIDENCE_ROWS:
-        text = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            usecols=lambda c: c in TEXT_COLUMNS,
-        )
-        text = out.restore_table(text)
+        text = _read_csv(path, usecols=lambda c: c in TEXT_COLUMNS)
         for column in text.columns:
             raw[column] = text[column]
     return raw
@@ -377,15 +395,6 @@ def _position_line(school: object) -> str:
     return text
 
 
-def _replace_dir(new: Path, target: Path) -> None:
-    old = target.with_name(f".{target.name}-old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 # --- the whole report ---------------------------------------------------------------------------
 
 
@@ -405,72 +414,100 @@ def build_report(
     artist by artist, where the PNG reuses its cohort's rendered background).
     """
     out_dir = Path(out_dir)
-    files = out.read_table(out_dir, out.FILES, FILES_COLUMNS, missing_ok=True)
-    problems = out.read_table(out_dir, out.PROBLEMS, PROBLEMS_COLUMNS, missing_ok=True)
-    # The officer reads the message; the columns after it are its parts, written for the letters.
-    problems = problems[[c for c in PROBLEMS_COLUMNS if c in problems.columns]]
-    responses = bm.attach_groups(load_responses(out_dir, files), school_list(out_dir, schools_file))
-    bench = bm.compute(responses, load_frameworks(out_dir, responses))
-    mod = moderation.build(responses, out_dir, bench.frameworks)
-    levels = awards.school_levels(responses, None if mod.empty else mod.moderated_levels())
-    bench.school_overall = awards.add_award_ready(bench.school_overall, levels, bench.frameworks)
-    checks = Verification(load_queries(out_dir), mod, bench.school_overall, bench.frameworks)
-    result = ReportSummary(out_dir, cohorts=[c.label for c in bench.cohorts])
-    result.schools = int(bench.school_overall["school"].nunique())
-    expected = load_expected(out_dir, [(c.framework, c.round) for c in bench.cohorts])
-    if expected is not None:
-        result.notes += [
-            f"{' '.join(p for p in (c.framework, c.round) if p)}: {c.text}" for c in expected.counts
-        ]
-    staging = fs.temp_dir(out_dir / out.CHARTS)
-    try:
-        with charts.Drawer(jobs) as drawer:
-            started = start_charts(bench, staging, drawer)
-            formats = ("png", "svg") if svg else ("png",)
-            todo = (
-                [p for c in bench.cohorts for p in profiles(bench, c, staging)]
-                if school_charts
-                else []
-            )
-            tasks = [
-                drawer.submit(charts.draw_profiles, part, formats)
-                for part in charts.chunks(todo, drawer.workers)
+    with reading_out(out_dir, "report"):
+        files = out.read_table(out_dir, out.FILES, FILES_COLUMNS, missing_ok=True)
+        problems = out.read_table(out_dir, out.PROBLEMS, PROBLEMS_COLUMNS, missing_ok=True)
+        # The officer reads the message; the columns after it are its parts, for the letters.
+        problems = problems[[c for c in PROBLEMS_COLUMNS if c in problems.columns]]
+        groups = school_list(out_dir, schools_file)
+        responses = bm.attach_groups(load_responses(out_dir, files), groups)
+        bench = bm.compute(responses, load_frameworks(out_dir, responses))
+        mod = moderation.build(responses, out_dir, bench.frameworks)
+        levels = awards.school_levels(responses, None if mod.empty else mod.moderated_levels())
+        bench.school_overall = awards.add_award_ready(
+            bench.school_overall, levels, bench.frameworks
+        )
+        checks = Verification(load_queries(out_dir), mod, bench.school_overall, bench.frameworks)
+        result = ReportSummary(out_dir, cohorts=[c.label for c in bench.cohorts])
+        result.schools = int(bench.school_overall["school"].nunique())
+        expected = load_expected(out_dir, [(c.framework, c.round) for c in bench.cohorts])
+        if expected is not None:
+            result.notes += [
+                f"{' '.join(p for p in (c.framework, c.round) if p)}: {c.text}"
+                for c in expected.counts
             ]
-            named = tables(bench)
-            if not mod.empty:
-                named[out.MODERATION] = mod.table
-            written = drawer.submit(write_tables, named, out_dir)
-            try:
-                result.summary = write_summary(
-                    out_dir / "summary.xlsx",
-                    bench,
-                    files=files,
-                    problems=problems,
-                    charts=lambda: pngs(started),
-                    verification=checks,
-                    expected=expected,
-                )
-            except fs.OutputLocked as exc:
-                result.locked.append(str(exc))
-            try:
-                result.html = write_html(out_dir / "report.html", bench, files)
-            except fs.OutputLocked as exc:
-                result.locked.append(str(exc))
-            result.tables, locked = written.result()
-            result.locked += locked
-            result.school_charts = charts.wait_all(tasks, len(todo), progress)
-        result.charts = len(list(staging.rglob("*.png")))
-        try:
-            _replace_dir(staging, out_dir / "charts")
-        except PermissionError:
-            result.locked.append(
-                f"{out_dir / 'charts'}: could not be replaced (a chart in it is open in another "
-                "program); close it and run again"
+        named_tables = tables(bench)
+        if not mod.empty:
+            named_tables[out.MODERATION] = mod.table
+        extras = Extras(named_tables, checks, expected)
+        with Staging(out_dir) as stage:
+            _draw_and_write(
+                bench,
+                files,
+                problems,
+                stage.dir,
+                result,
+                school_charts,
+                progress,
+                jobs,
+                svg,
+                extras,
             )
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            named = [SUMMARY_NAME, HTML_NAME, CHARTS_DIR, *(p.name for p in result.tables)]
+            try:
+                stage.publish(named, remove=[n for n in REPORT_TABLES if n not in named])
+            except fs.OutputLocked as exc:
+                result.locked += str(exc).splitlines()
+        result.tables = [out_dir / p.name for p in result.tables]
+        result.summary = out_dir / SUMMARY_NAME
+        result.html = out_dir / HTML_NAME
     result.notes += _summary_notes(bench)
     return result
+
+
+def _draw_and_write(
+    bench: bm.Benchmarks,
+    files: pd.DataFrame,
+    problems: pd.DataFrame,
+    folder: Path,
+    result: ReportSummary,
+    school_charts: bool,
+    progress: Progress,
+    jobs: int | None,
+    svg: bool = False,
+    extras: Extras | None = None,
+) -> None:
+    """Every output of the report, into `folder` (the staging folder, published whole)."""
+    chart_dir = folder / CHARTS_DIR
+    chart_dir.mkdir()
+    with charts.Drawer(jobs) as drawer:
+        started = start_charts(bench, chart_dir, drawer)
+        todo = (
+            [p for c in bench.cohorts for p in profiles(bench, c, chart_dir)]
+            if school_charts
+            else []
+        )
+        formats = ("png", "svg") if svg else ("png",)
+        tasks = [
+            drawer.submit(charts.draw_profiles, part, formats)
+            for part in charts.chunks(todo, drawer.workers)
+        ]
+        extras = extras or Extras(tables(bench))
+        written = drawer.submit(write_tables, extras.tables, folder)
+        result.summary = write_summary(
+            folder / SUMMARY_NAME,
+            bench,
+            files=files,
+            problems=problems,
+            charts=lambda: pngs(started),
+            verification=extras.verification,
+            expected=extras.expected,
+        )
+        write_html(folder / HTML_NAME, bench, files)
+        result.tables, locked = written.result()
+        result.locked += locked
+        result.school_charts = charts.wait_all(tasks, len(todo), progress)
+    result.charts = len(list(chart_dir.rglob("*.png")))
 
 
 def pngs(started: dict) -> dict:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+from sheetreview.core.lock import watch_parent  # noqa: E402
 from sheetreview.core.parallel import Progress, cpu_count, mp_context
 from sheetreview.report.display import matplotlib_families, quiet_glyphs, shown
 
@@ -759,7 +760,9 @@ class Drawer:
         # copy those pages as soon as its garbage collector touched them, once per worker.
         context = mp_context()
         self.pool = (
-            ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=watch_parent
+            )
             if self.workers > 1
             else None
         )

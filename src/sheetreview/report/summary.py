@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from sheetreview import __version__
@@ -66,7 +67,14 @@ def put(ws: Worksheet, row: int, col: int, value: Any, fmt: Any = None) -> None:
     elif isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
         ws.write_number(row, col, float(value), fmt)
     else:
-        ws.write_string(row, col, str(value), fmt)
+        text, cut = xlsx.fit_cell_text(str(value))
+        if cut:  # Excel's limit: the cell says so, and Data quality lists where
+            CUT_CELLS.append(f"'{ws.name}'!{xl_rowcol_to_cell(row, col)}")
+        ws.write_string(row, col, text, fmt)
+
+
+# Cells of the workbook being written whose text was cut to Excel's limit (reset per workbook).
+CUT_CELLS: list[str] = []
 
 
 def _missing(value: Any) -> bool:
@@ -282,6 +290,7 @@ def write_summary(
         wb.set_properties(
             {"title": "Self-review summary", "comments": f"sheetreview {__version__}"}
         )
+        CUT_CELLS.clear()
         ctx = Context(
             wb,
             Styles(wb),
@@ -922,6 +931,7 @@ def write_data_quality(ctx: Context) -> None:
     )
     _files_to_chase(ctx, sh)
     _problem_counts(ctx, sh)
+    _cut_cells(sh)
     sh.line(["Every file read"], ctx.st.heading, fit=False)
     header_row = sh.line([c.replace("_", " ") for c in columns], ctx.st.header)
     fmts = [ctx.st.wrap if c in ("reason", "file") else ctx.st.top for c in columns]
@@ -959,6 +969,24 @@ def _files_to_chase(ctx: Context, sh: Sheet) -> None:
 def _number(value: str) -> Any:
     """A count written by ingest as text, as a number a filter can sort."""
     return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+def _cut_cells(sh: Sheet) -> None:
+    """Say where a text was longer than a cell may hold (Excel: 32,767 characters)."""
+    if not CUT_CELLS:
+        return
+    where = ", ".join(CUT_CELLS[:20]) + (
+        f" and {len(CUT_CELLS) - 20} more" if len(CUT_CELLS) > 20 else ""
+    )
+    sh.line(
+        [
+            f"{len(CUT_CELLS)} cell(s) held more than {xlsx.MAX_CELL_CHARS:,} characters, the most "
+            f"one cell can hold; each was cut and says so at its end. The full text is in "
+            f"responses.csv. Cut: {where}."
+        ],
+        fit=False,
+    )
+    sh.skip()
 
 
 def _problem_counts(ctx: Context, sh: Sheet) -> None:
