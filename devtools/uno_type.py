@@ -15,8 +15,8 @@ passes one JSON job file, a workbook and steps done in order:
 
 and gets back on stdout one result per step: {"values": {sheet: {cell: text shown}},
 "stored": {sheet: {cell: "text" | "value" | "formula" | "empty"}}, "invalid": {sheet: marks}}.
-Each typed entry goes to a selected cell through `.uno:EnterString`, the dispatch that the input line uses on Enter: the text is parsed with the
-cell's number format, as a keystroke would be. Invalid entries are found with Calc's own Tools >
+Each typed entry goes to a selected cell through `.uno:EnterString`, the dispatch that the input
+line uses on Enter: the text is parsed with the cell's number format, as a keystroke would be. Invalid entries are found with Calc's own Tools >
 Detective > Mark Invalid Data, which circles each cell that fails its validity rule.
 """
 

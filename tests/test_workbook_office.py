@@ -213,3 +213,5 @@ def test_gnumeric_resave_keeps_levels_and_identity(converted) -> None:
         }
         ids = identity_from_xlsx(path)
         assert ids["framework_id"] == fw_id and ids["school_name"] == SCHOOL.name
+        # Level cells stay text-formatted, so a level typed in Gnumeric is text like the list's.
+        assert {ws[cell].number_format for cell in cells.values()} == {"@"}, fw_id

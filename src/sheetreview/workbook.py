@@ -843,7 +843,7 @@ def _profile_aspects(
         sized = [(aspect.title, PROFILE_WIDTHS[1])]
         _height(sheet, row, _row_height(sized, chars_per_width=PROFILE_CHARS_PER_WIDTH))
         out.append(row)
-    note = f"In this framework {scale_words(fw)}. The taller an aspect's bar, the more developed it is."
+    note = f"In this framework {scale_words(fw)}. The taller an aspect's bar, the more developed."
     _put(sheet, out[-1] + 2, 0, note, fmt.note)
     return out
 
