@@ -395,6 +395,24 @@ def test_every_review_row_fits_on_one_printed_page(tmp_path: Path, framework_id:
         assert ws.row_dimensions[row].height + header <= printable, code
 
 
+@pytest.mark.parametrize("framework_id", BUILTIN_IDS)
+def test_a_group_band_never_ends_a_printed_page(tmp_path: Path, framework_id: str) -> None:
+    ws = load(write_workbook(builtin(framework_id), tmp_path / "w.xlsx"))[layout.REVIEW_SHEET]
+    top, _ = header_map(ws)
+    codes = aspect_rows(ws)
+    last = max(codes.values())
+    breaks = [b.id for b in ws.row_breaks.brk]  # a page starts at 0-based row `id`
+    bands = {r for r in range(top + 1, last + 1) if r not in codes.values()}  # 1-based
+    for start in breaks:
+        assert start not in bands, (framework_id, start)  # the row before the break is its last
+    margins = ws.page_margins
+    room = 595.3 - (margins.top + margins.bottom) * 72 - ws.row_dimensions[top].height
+    edges = [top, *breaks, last]
+    for first, end in zip(edges, edges[1:], strict=False):
+        height = sum(ws.row_dimensions[r].height for r in range(first + 1, end + 1))
+        assert height <= room, (framework_id, first, end)
+
+
 def test_other_sheets_print_landscape_one_page_wide(tiny_path: Path) -> None:
     wb = load(tiny_path)
     for name in (layout.START_SHEET, layout.GUIDANCE_SHEET, layout.PROFILE_SHEET):

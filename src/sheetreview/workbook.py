@@ -474,15 +474,19 @@ def _write_review(sheet: Any, spec: _Spec, cols: _ReviewColumns, fmt: _Formats) 
     _review_columns_and_headers(sheet, spec, cols, fmt)
     row = REVIEW_HEADER_ROW + 1
     rows: list[int] = []
+    heights: list[tuple[float, bool]] = []  # each printed row's height, and whether it is a band
     group = None
     for aspect in fw.aspects:
         if aspect.group and aspect.group != group and fw.groups:
             group = aspect.group
             _band(sheet, row, cols, f"{aspect.group}  {fw.group_title(aspect.group)}", fmt)
+            heights.append((BAND_HEIGHT, True))
             row += 1
-        _write_aspect(sheet, row, aspect, spec, cols, fmt)
+        heights.append((_write_aspect(sheet, row, aspect, spec, cols, fmt), False))
         rows.append(row)
         row += 1
+    breaks = review_row_breaks(heights, REVIEW_HEADER_ROW + 1)
+    _ok(sheet.set_h_pagebreaks(breaks), "the page breaks between rows")
     sheet.freeze_panes(REVIEW_HEADER_ROW + 1, cols.first_descriptor)
     level_cells = f"{_addr(rows[0], cols.level)}:{_addr(rows[-1], cols.level)}"
     sheet.ignore_errors({"number_stored_as_text": level_cells})  # "3" is meant as text
@@ -517,7 +521,36 @@ def review_pages(cols: _ReviewColumns, room: int) -> list[int]:
 
 
 A4_LANDSCAPE_WIDTH_IN = 11.69
+A4_LANDSCAPE_HEIGHT_PT = 595.3
 REVIEW_SIDE_MARGIN_IN = 0.3
+REVIEW_TOP_BOTTOM_MARGIN_IN = 0.6
+REVIEW_HEADER_HEIGHT = 26.0
+BAND_HEIGHT = 18.0
+# Of a page's room for rows, the share planned on: what is left absorbs the programs' own rounding,
+# so their automatic breaks never fall between ours and leave a near-empty page.
+PAGE_FILL = 0.93
+
+
+def review_row_breaks(heights: list[tuple[float, bool]], first_row: int) -> list[int]:
+    """The rows that start a new printed page, so that a group's band is never a page's last row.
+
+    Spreadsheets keep a row whole on a page when it fits, but would leave a band alone at the foot
+    of a page with its aspects overleaf. `heights` are the printed rows from `first_row` on, each
+    (height in points, is a band); every page repeats the header row.
+    """
+    room = (
+        A4_LANDSCAPE_HEIGHT_PT - 2 * REVIEW_TOP_BOTTOM_MARGIN_IN * 72 - REVIEW_HEADER_HEIGHT
+    ) * PAGE_FILL
+    breaks: list[int] = []
+    page_start, used = 0, 0.0
+    for i, (height, _) in enumerate(heights):
+        if i > page_start and used + height > room:
+            band_last = heights[i - 1][1] and i - 1 > page_start
+            page_start = i - 1 if band_last else i
+            breaks.append(first_row + page_start)
+            used = sum(h for h, _ in heights[page_start:i])
+        used += height
+    return breaks
 
 
 def _review_print_setup(sheet: Any, cols: _ReviewColumns, last_row: int, heading: str) -> None:
@@ -525,7 +558,12 @@ def _review_print_setup(sheet: Any, cols: _ReviewColumns, last_row: int, heading
     sheet.set_landscape()
     sheet.set_paper(xlsx.A4)
     sheet.set_print_scale(100)
-    sheet.set_margins(left=REVIEW_SIDE_MARGIN_IN, right=REVIEW_SIDE_MARGIN_IN, top=0.6, bottom=0.6)
+    sheet.set_margins(
+        left=REVIEW_SIDE_MARGIN_IN,
+        right=REVIEW_SIDE_MARGIN_IN,
+        top=REVIEW_TOP_BOTTOM_MARGIN_IN,
+        bottom=REVIEW_TOP_BOTTOM_MARGIN_IN,
+    )
     sheet.print_across()  # an aspect's descriptors, then its answers, before the next rows
     _ok(sheet.set_footer("&L&A&RPage &P of &N"), "the page footer")
     _ok(sheet.set_header(f"&L{_header_text(heading)}"), "the page header")
@@ -552,7 +590,7 @@ def _review_columns_and_headers(
         headers[cols.first_descriptor + level.rank - 1] = level.label
     for col, text in headers.items():
         _put(sheet, REVIEW_HEADER_ROW, col, text, fmt.header)
-    _height(sheet, REVIEW_HEADER_ROW, 26)
+    _height(sheet, REVIEW_HEADER_ROW, REVIEW_HEADER_HEIGHT)
 
 
 def _review_heading(spec: _Spec) -> str:
@@ -583,12 +621,12 @@ def _band(sheet: Any, row: int, cols: _ReviewColumns, text: str, fmt: _Formats) 
     rc = sheet.merge_range(row, cols.title, row, cols.last, "", fmt.band)
     _ok(rc, "a group band")
     _put(sheet, row, cols.title, text, fmt.band)
-    _height(sheet, row, 18)
+    _height(sheet, row, BAND_HEIGHT)
 
 
 def _write_aspect(
     sheet: Any, row: int, aspect: Aspect, spec: _Spec, cols: _ReviewColumns, fmt: _Formats
-) -> None:
+) -> float:
     answer = spec.filled.get(aspect.code, Filled(None))
     _put(sheet, row, cols.code, aspect.code, fmt.code)
     _put(sheet, row, cols.title, aspect.title, fmt.cell)
@@ -613,7 +651,9 @@ def _write_aspect(
     _put(sheet, row, cols.evidence, answer.evidence, fmt.input)
     _put(sheet, row, cols.next_steps, answer.next_steps, fmt.input)
     _write_next_level(sheet, row, aspect, cols, spec.fw, answer.level, fmt)
-    _height(sheet, row, _row_height(sized, minimum=48.0))
+    height = _row_height(sized, minimum=48.0)
+    _height(sheet, row, height)
+    return height
 
 
 def _write_level_cell(
