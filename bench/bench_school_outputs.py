@@ -11,8 +11,7 @@ times, as whole processes, each --repeat times, medians printed:
 
 Per school = (charts + packs) / schools, wall clock with the default jobs (the CPU count); the
 ratio to the baseline's per-school time of the same run is what the target is set on, since the
-machine's load moves both alike. CPU seconds per school are printed too: on a machine busy with
-other work the two processes do not get two cores, and CPU time shows what the work costs.
+machine's load moves both alike.
 Not a test: nothing here asserts a time.
 
     .venv/bin/python bench/bench_school_outputs.py [--schools 500] [--sample 40] [--repeat 3]
@@ -22,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -67,19 +65,10 @@ print(time.perf_counter() - start)
 """
 
 
-CPU: list[float] = []  # CPU seconds of the last whole() run, its worker processes included
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def whole(cmd: list[str]) -> float:
-    """Wall seconds of a command; its CPU seconds (workers included) go to CPU."""
-    start, cpu = time.perf_counter(), _children_cpu()
+    """Wall seconds of a command run as a user runs it."""
+    start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    CPU.append(_children_cpu() - cpu)
     return time.perf_counter() - start
 
 
@@ -93,7 +82,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-school-") as tmp:
         out = Path(tmp) / "out"
         make_out(out, args.schools, "edtech-srf")
-        runs: dict[str, list[float]] = {k: [] for k in ("charts", "packs", "baseline", "cpu")}
+        runs: dict[str, list[float]] = {k: [] for k in ("charts", "packs", "baseline")}
         for _ in range(args.repeat):
             # The baseline between our runs, so a change in the machine's load touches both.
             loop = subprocess.run(
@@ -106,8 +95,6 @@ def main() -> None:
             with_charts = whole([*exe, "report", str(out), "-q"])
             runs["charts"].append(max(with_charts - without, 0.0))
             runs["packs"].append(whole([*exe, "packs", str(out), "-q"]))
-            # CPU per school: charts (with - without) plus packs.
-            runs["cpu"].append((CPU[-2] - CPU[-3] + CPU[-1]) / args.schools)
         charts = statistics.median(runs["charts"])
         packs = statistics.median(runs["packs"])
         base = statistics.median(runs["baseline"])
@@ -121,11 +108,6 @@ def main() -> None:
         print(f"  chart + pack per school: {per_school * 1000:.0f} ms wall")
         print(f"  baseline, plain matplotlib loop at 100 dpi: {base * 1000:.0f} ms per school")
         print(f"  ratio to the baseline: {per_school / base:.2f}x (target <= 0.4x; <= 60 ms)")
-        cpu = statistics.median(runs["cpu"])
-        print(
-            f"  CPU per school, chart + pack: {cpu * 1000:.0f} ms ({cpu / base:.2f}x the baseline's "
-            "wall time, which is its CPU time: one process)"
-        )
         for name, values in runs.items():
             print(f"  {name} runs: " + ", ".join(f"{v:.3f}" for v in values))
 
