@@ -112,6 +112,7 @@ def test_importing_a_stage_changes_no_global_state() -> None:
         "matplotlib.use('svg')\n"
         "os.umask(0o027)\n"
         "import sheetreview.report.build, sheetreview.feedback.letters, sheetreview.cli\n"
+        "import sheetreview.packs.build, sheetreview.report.display, sheetreview.report.html\n"
         "assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()\n"
         "assert os.umask(0o027) == 0o027\n"
         "assert not logging.getLogger('matplotlib.font_manager').filters\n"

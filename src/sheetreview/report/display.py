@@ -100,10 +100,16 @@ def matplotlib_families() -> list[str]:
 def quiet_glyphs() -> Iterator[None]:
     """No "Glyph ... missing from font(s)" warnings: a missing glyph is drawn as a box, and a
     report of thousands of charts must not print one line per character it met."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*[Gg]lyph .* missing from")
-        warnings.filterwarnings("ignore", message=r".*missing from font")
-        yield
+    quiet = _QuietFontFallback()
+    fonts = logging.getLogger("matplotlib.font_manager")
+    fonts.addFilter(quiet)  # only while drawing: importing must not change a caller's logging
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*[Gg]lyph .* missing from")
+            warnings.filterwarnings("ignore", message=r".*missing from font")
+            yield
+    finally:
+        fonts.removeFilter(quiet)
 
 
 def matplotlib_font_dir() -> Path:
@@ -156,6 +162,3 @@ class _QuietFontFallback(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.msg).startswith("findfont: Failed to find font weight")
-
-
-logging.getLogger("matplotlib.font_manager").addFilter(_QuietFontFallback())
