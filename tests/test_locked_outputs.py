@@ -22,12 +22,12 @@ def ingested(tmp_path: Path) -> Path:
     return tmp_path / "out"
 
 
-def lock(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
-    """Make os.replace fail as Windows does when the target is open in Excel."""
+def lock(monkeypatch: pytest.MonkeyPatch, folder: Path, *names: str) -> None:
+    """Make os.replace fail as Windows does when a file of `folder` is open in Excel."""
     real = os.replace
 
     def replace(src: object, dst: object, *args: object, **kw: object) -> None:
-        if Path(str(dst)).name in names:
+        if Path(str(dst)).name in names and Path(str(dst)).parent == folder:
             raise PermissionError(13, "Permission denied", str(dst))
         real(src, dst, *args, **kw)
 
@@ -38,7 +38,7 @@ def test_locked_summary_is_named_and_the_other_outputs_are_written(
     ingested: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (ingested / "summary.xlsx").write_bytes(b"the copy open in Excel")
-    lock(monkeypatch, "summary.xlsx", "aspect_stats.csv")
+    lock(monkeypatch, ingested, "summary.xlsx", "aspect_stats.csv")
     result = CliRunner().invoke(cli, ["report", str(ingested), "--jobs", "1", "-q"])
     assert result.exit_code == 1
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
@@ -55,3 +55,9 @@ def test_locked_summary_is_named_and_the_other_outputs_are_written(
     assert (ingested / "school_overall.csv").is_file()
     assert list((ingested / "charts").glob("distribution_*.png"))
     assert not [p for p in ingested.iterdir() if "tmp" in p.name]
+    # Closed: the next command puts the held outputs in place.
+    monkeypatch.undo()
+    again = CliRunner().invoke(cli, ["report", str(ingested), "--jobs", "1", "-q"])
+    assert again.exit_code == 0, again.output
+    assert (ingested / "summary.xlsx").read_bytes()[:2] == b"PK"
+    assert (ingested / "aspect_stats.csv").is_file()

@@ -81,25 +81,11 @@ class IngestSummary:
     def files(self) -> int:
         return sum(self.counts.values())
 
-    @property
-    def accepted(self) -> int:
-        return self.counts["accepted"]
-
-    @property
-    def accepted_with_problems(self) -> int:
-        return self.counts["accepted_with_problems"]
-
-    @property
-    def rejected(self) -> int:
-        return self.counts["rejected"]
-
-    @property
-    def superseded(self) -> int:
-        return self.counts["superseded"]
-
-    @property
-    def skipped(self) -> int:
-        return self.counts["skipped"]
+    accepted = property(lambda self: self.counts[out.Status.ACCEPTED])
+    accepted_with_problems = property(lambda self: self.counts[out.Status.ACCEPTED_WITH_PROBLEMS])
+    rejected = property(lambda self: self.counts[out.Status.REJECTED])
+    superseded = property(lambda self: self.counts[out.Status.SUPERSEDED])
+    skipped = property(lambda self: self.counts[out.Status.SKIPPED])
 
     def lines(self) -> list[str]:
         parts = ", ".join(f"{self.counts[s]} {s.replace('_', ' ')}" for s in STATUSES)

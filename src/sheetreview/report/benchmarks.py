@@ -256,14 +256,20 @@ def school_benchmarks(responses: pd.DataFrame, frameworks: dict[str, Framework])
         [*KEYS, "school", "school_urn", "school_name", "aspect_code", "aspect_title", "level"]
     ].copy()
     table["level_rank"] = responses["rank"]
-    grouped = table.groupby(keys)["level_rank"]
-    table["cohort_n"] = grouped.transform("count").astype("Int64")
-    table["cohort_median"] = grouped.transform("median")
-    table["difference"] = table["level_rank"] - table["cohort_median"]
-    table["position"] = _position(table["difference"])
-    table["percentile"] = percentile(table, keys, "level_rank")
+    _against_cohort(table, keys, "level_rank", "cohort_n")
     table["level_rank"] = table["level_rank"].astype("Int64")
     return _grouped(_sort(table, frameworks, "school_name", "school"), "all", "")
+
+
+def _against_cohort(table: pd.DataFrame, keys: list[str], column: str, n_name: str) -> None:
+    """A school's value beside its cohort's: how many, the median, the difference, where it
+    stands and its percentile; the same rule for one aspect and for the overall mean."""
+    cohort = table.groupby(keys)[column]
+    table[n_name] = cohort.transform("count").astype("Int64")
+    table["cohort_median"] = cohort.transform("median")
+    table["difference"] = table[column] - table["cohort_median"]
+    table["position"] = _position(table["difference"])
+    table["percentile"] = percentile(table, keys, column)
 
 
 def _position(difference: pd.Series) -> pd.Series:
@@ -284,12 +290,7 @@ def school_overall(responses: pd.DataFrame, frameworks: dict[str, Framework]) ->
     table["aspects_total"] = _aspect_totals(responses, frameworks, table.index)
     table["mean_rank"] = g["rank"].mean().round(9)
     table = table.reset_index()
-    cohort = table.groupby(KEYS)["mean_rank"]
-    table["cohort_schools"] = cohort.transform("count").astype("Int64")
-    table["cohort_median"] = cohort.transform("median")
-    table["difference"] = table["mean_rank"] - table["cohort_median"]
-    table["position"] = _position(table["difference"])
-    table["percentile"] = percentile(table, KEYS, "mean_rank")
+    _against_cohort(table, KEYS, "mean_rank", "cohort_schools")
     return _sort(table, frameworks, "school_name", "school")
 
 
