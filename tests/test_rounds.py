@@ -383,3 +383,24 @@ def test_feedback_writes_a_short_reminder_for_each_missing_or_blank_school(
     ingest(returns, out)
     write_feedback(out, out / "feedback")
     assert not (out / "feedback" / "reminders" / names[0]).exists()
+
+
+def test_the_list_given_to_ingest_gives_the_report_its_comparator_groups(tmp_path: Path) -> None:
+    returns = tmp_path / "returns"
+    for i in range(6):
+        make_return(returns / f"s{i}.xlsx", urn=f"10000{i}", name=f"School {i}")
+    listed = tmp_path / "schools.csv"
+    listed.write_text(
+        "URN,School name,Trusts (name)\n"
+        + "".join(
+            f"10000{i},School {i},{'Oak Trust' if i < 5 else 'Elm Trust'}\n" for i in range(6)
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    ingest(returns, out, schools=listed, framework_id="edtech-srf")
+    from sheetreview.report.build import build_report
+
+    build_report(out, school_charts=False, jobs=1)  # no --schools: ingest's list serves
+    stats = rows(out / "aspect_stats.csv")
+    assert {(r["group_by"], r["group"]) for r in stats} >= {("trust", "Oak Trust"), ("all", "")}

@@ -189,6 +189,7 @@ def _read_responses(path: Path) -> pd.DataFrame:
 # the comparator groups. Kept in OUT so a later `report OUT` compares the same groups.
 SCHOOL_LIST = "schools.csv"
 SCHOOL_LIST_COLUMNS = ["urn", "name", "la", "trust", "phase"]
+EXPECTED_AS_LIST = ("school_urn", "school_name", "la", "trust", "phase")
 
 
 def school_list(out_dir: Path, schools_file: Path | None = None) -> pd.DataFrame | None:
@@ -203,6 +204,12 @@ def school_list(out_dir: Path, schools_file: Path | None = None) -> pd.DataFrame
         return table
     if saved.exists():
         return out.read_table(out_dir, SCHOOL_LIST, SCHOOL_LIST_COLUMNS)
+    if (out_dir / out.EXPECTED).exists():  # the list ingest was given (--schools) serves too
+        given = out.read_table(out_dir, out.EXPECTED, out.EXPECTED_COLUMNS)
+        given = given.drop_duplicates("school_urn")
+        return given.rename(columns=dict(zip(EXPECTED_AS_LIST, SCHOOL_LIST_COLUMNS, strict=True)))[
+            list(SCHOOL_LIST_COLUMNS)
+        ]
     return None
 
 
