@@ -30,7 +30,7 @@ from sheetreview.core.publish import reading_out
 from sheetreview.framework import Framework
 from sheetreview.report import awards, moderation
 from sheetreview.report import benchmarks as bm
-from sheetreview.report.build import load_frameworks, load_responses
+from sheetreview.report.build import load_frameworks, load_responses, school_list
 from sheetreview.report.charts import level_colours
 from sheetreview.report.display import matplotlib_families, shown, shown_line, typst_font_paths
 
@@ -68,6 +68,7 @@ class Pack:
     percentile: float | None  # None when withheld
     aspects: tuple[AspectLine, ...]
     awards: tuple[str, ...] = ()  # award readiness and what stands before the next award
+    groups: tuple[str, ...] = ()  # where the school stands within its trust, LA and phase
 
     @property
     def stats_shown(self) -> bool:
@@ -130,9 +131,11 @@ def pack_name(urn: str, name: str, framework: str, round_label: str) -> str:
 def plan_packs(out_dir: Path, dest_dir: Path) -> tuple[list[Pack], dict[str, Framework], list]:
     """One Pack per school, framework and round, from the OUT that ingest wrote."""
     responses = load_responses(out_dir, read_table(out_dir, FILES, missing_ok=True))
+    responses = bm.attach_groups(responses, school_list(out_dir))
     frameworks = load_frameworks(out_dir, responses)
     stats = bm.aspect_stats(responses, frameworks)
     overall = bm.school_overall(responses, frameworks)
+    groups = bm.group_overall(responses, frameworks)
     mod = moderation.build(responses, out_dir, frameworks)
     levels = awards.school_levels(responses, None if mod.empty else mod.moderated_levels())
     packs: list[Pack] = []
@@ -153,7 +156,8 @@ def plan_packs(out_dir: Path, dest_dir: Path) -> tuple[list[Pack], dict[str, Fra
                 dest_dir / name, fw, cohort, own, n_schools, by_code, positions.loc[school]
             )
             mine = levels.get((cohort.round, cohort.framework, school), {})
-            packs.append(replace(pack, awards=tuple(award_lines(fw, mine))))
+            within = group_lines(fw, _of(groups, cohort), school, pack.mean_rank)
+            packs.append(replace(pack, awards=tuple(award_lines(fw, mine)), groups=within))
     return packs, frameworks, cohorts
 
 
@@ -216,6 +220,30 @@ def _pack(
 
 
 # --- words --------------------------------------------------------------------------------------
+
+
+def group_lines(
+    fw: Framework, groups: pd.DataFrame, school: str, mean_rank: float | None
+) -> tuple[str, ...]:
+    """ "Within your trust" beside "all schools": the school's position in each comparator group
+    the school list puts it in; a group under 5 schools gets its size only."""
+    if groups.empty or mean_rank is None:
+        return ()
+    out = []
+    for row in groups[groups["school"] == school].itertuples():
+        where = f"Within your {bm.GROUP_WORDS[row.group_by]} ({shown_line(str(row.group))}"
+        where += f", {row.cohort_schools} schools)"
+        median = _float(row.cohort_median)
+        if median is None:
+            out.append(f"{where}: fewer than {MIN_COHORT} schools, so no comparison is shown.")
+            continue
+        gap = levels_from(mean_rank, median).replace("the cohort median", "its median")
+        text = f"{where}: your average is {gap}"
+        percentile = _float(row.percentile)
+        if percentile is not None:
+            text += f"; percentile {percentile:.0f}"
+        out.append(text + ".")
+    return tuple(out)
 
 
 def award_lines(fw: Framework, levels: dict[str, int]) -> list[str]:
@@ -337,7 +365,7 @@ def facts(pack: Pack, fw: Framework) -> list[str]:
             f"Overall percentile: {pack.percentile:.0f}. Your average level is higher than that of "
             f"{pack.percentile:.0f}% of the other schools in the cohort (schools level with you count half)."
         )
-    return out + list(pack.awards)
+    return out + list(pack.groups) + list(pack.awards)
 
 
 def profile_alt(pack: Pack, fw: Framework) -> str:
