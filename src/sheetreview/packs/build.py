@@ -156,7 +156,8 @@ def plan_packs(out_dir: Path, dest_dir: Path) -> tuple[list[Pack], dict[str, Fra
                 dest_dir / name, fw, cohort, own, n_schools, by_code, positions.loc[school]
             )
             mine = levels.get((cohort.round, cohort.framework, school), {})
-            within = group_lines(fw, _of(groups, cohort), school, pack.mean_rank)
+            mine_groups = groups if groups.empty else _of(groups, cohort)
+            within = group_lines(fw, mine_groups, school, pack.mean_rank)
             packs.append(replace(pack, awards=tuple(award_lines(fw, mine)), groups=within))
     return packs, frameworks, cohorts
 
