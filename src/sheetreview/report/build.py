@@ -78,11 +78,10 @@ class ReportSummary:
             f"Wrote {self.charts} chart(s) to {self.out_dir / 'charts'}"
             + (f" ({self.school_charts} school profiles)" if self.school_charts else ""),
             *self.notes,
-            f"Open first: {self.summary}"
-            + (f" (or, in any browser, {self.html})" if self.html else ""),
         ]
         if self.summary is not None:
-            out.append(f"Open first: {self.summary}")
+            html = f" (or, in any browser, {self.html})" if self.html else ""
+            out.append(f"Open first: {self.summary}{html}")
         return out
 
 
