@@ -372,25 +372,25 @@ def _small(rows: pd.DataFrame, table: pd.DataFrame) -> pd.Series:
 def group_benchmarks(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
     """school_benchmarks within each comparator group (the group's median, the school's
     difference and percentile), withheld for a group of fewer than MIN_GROUP schools."""
-    parts = []
-    for dim, value, rows in _groups(responses):
-        table = school_benchmarks(rows, frameworks)
-        table["group_by"], table["group"] = dim, value
-        small = _small(rows, table)
-        for column in ("cohort_median", "difference", "percentile"):
-            table[column] = table[column].where(~small)
-        table["position"] = table["position"].where(~small, "")
-        parts.append(table)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return _within_groups(responses, frameworks, school_benchmarks, at_end=True)
 
 
 def group_overall(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
     """Each school's overall position within each of its comparator groups (same rule)."""
+    return _within_groups(responses, frameworks, school_overall, at_end=False)
+
+
+def _within_groups(
+    responses: pd.DataFrame, frameworks: dict[str, Framework], compute: Any, at_end: bool
+) -> pd.DataFrame:
     parts = []
     for dim, value, rows in _groups(responses):
-        table = school_overall(rows, frameworks)
-        table.insert(2, "group_by", dim)
-        table.insert(3, "group", value)
+        table = compute(rows, frameworks)
+        if at_end:
+            table["group_by"], table["group"] = dim, value
+        else:
+            table.insert(2, "group_by", dim)
+            table.insert(3, "group", value)
         small = _small(rows, table)
         for column in ("cohort_median", "difference", "percentile"):
             table[column] = table[column].where(~small)
