@@ -175,3 +175,27 @@ def test_schools_of_a_cohort_with_an_unanswered_aspect_share_one_background(tmp_
     second = charts.Profile(**{**first.__dict__, "medians": [2.0, nan, 3.0], "school": "B"})
     assert first.cohort_key() == second.cohort_key()
     assert hash(first.cohort_key()) == hash(second.cohort_key())
+
+
+def test_profile_png_is_the_whole_canvas_in_the_palette_not_only_the_redrawn_boxes(tmp_path):
+    """Only the boxes a school's marks touch are mapped to the palette again; the result must be
+    what mapping the whole canvas gives, for dots, blanks and a title of any length."""
+    first = profile(tmp_path, "School A", "a")
+    canvas = charts.ProfileCanvas(first)
+    for i, ranks in enumerate([[1.0, math.nan, 4.0], [4.0, 4.0, 4.0], [math.nan, 2.0, math.nan]]):
+        name = "St Ånne's Church of England Voluntary Aided Primary School " * (i + 1)
+        school = charts.Profile(**{**first.__dict__, "ranks": ranks, "school": name})
+        png = canvas.save_png(school, tmp_path / f"s{i}.png")
+        whole = canvas._indexed(canvas.crop_box())
+        with Image.open(png) as written:
+            assert written.mode == "P"
+            assert np.array_equal(np.asarray(written), np.asarray(whole))
+
+
+def test_profile_palette_keeps_white_and_every_level_colour_exact(tmp_path):
+    (png,) = charts.profile_chart(profile(tmp_path, "School A", "a"))
+    with Image.open(png) as img:
+        colours = {rgb for _, rgb in img.convert("RGB").getcolors(1 << 16)}
+    assert (255, 255, 255) in colours
+    for hexa in charts.level_colours(4)[:1] + charts.level_colours(4)[-1:]:  # ranks 1 and 4
+        assert tuple(round(c * 255) for c in to_rgb(hexa)) in colours

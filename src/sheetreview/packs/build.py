@@ -148,15 +148,21 @@ def plan_packs(out_dir: Path, dest_dir: Path) -> tuple[list[Pack], dict[str, Fra
         n_schools = rows["school"].nunique()
         cohorts.append((cohort.framework, cohort.round, n_schools))
         by_code = _stats_by_code(_of(stats, cohort))
-        positions = _of(overall, cohort).set_index("school")
+        positions = _of(overall, cohort).set_index("school").to_dict("index")
         fw = frameworks[cohort.framework]
-        for school, own in rows.groupby("school", sort=True):
-            name = _unique(used, pack_name(*_identity(own), cohort.framework, cohort.round))
-            pack = _pack(
-                dest_dir / name, fw, cohort, own, n_schools, by_code, positions.loc[school]
+        mine_groups = groups if groups.empty else _of(groups, cohort)
+        # Plain dicts per school: a pandas lookup per school and aspect cost more than the pack.
+        for school, (urn, name), ranks in _schools(rows):
+            file_name = _unique(used, pack_name(urn, name, cohort.framework, cohort.round))
+            pack = Pack(
+                **_pack(fw, ranks, n_schools, by_code, positions[school]),
+                path=str(dest_dir / file_name),
+                framework=fw.id,
+                round=cohort.round,
+                school_urn=urn,
+                school_name=name,
             )
             mine = levels.get((cohort.round, cohort.framework, school), {})
-            mine_groups = groups if groups.empty else _of(groups, cohort)
             within = group_lines(fw, mine_groups, school, pack.mean_rank)
             packs.append(replace(pack, awards=tuple(award_lines(fw, mine)), groups=within))
     return packs, frameworks, cohorts
@@ -166,8 +172,17 @@ def _of(table: pd.DataFrame, cohort: bm.Cohort) -> pd.DataFrame:
     return table[(table["framework"] == cohort.framework) & (table["round"] == cohort.round)]
 
 
-def _identity(own: pd.DataFrame) -> tuple[str, str]:
-    return str(own["school_urn"].iloc[0]).strip(), str(own["school_name"].iloc[0]).strip()
+def _schools(rows: pd.DataFrame) -> list[tuple[str, tuple[str, str], dict[str, object]]]:
+    """Each school of a cohort, in order: its key, (URN, name) and its rank by aspect code."""
+    ranks: dict[str, dict[str, object]] = {}
+    names: dict[str, tuple[str, str]] = {}
+    columns = [rows[c].tolist() for c in ("school", "school_urn", "school_name", "aspect_code")]
+    for school, urn, name, code, rank in zip(*columns, rows["rank"].tolist(), strict=True):
+        if school not in names:
+            names[school] = (str(urn).strip(), str(name).strip())
+            ranks[school] = {}
+        ranks[school].setdefault(code, rank)  # the first row of an aspect, as drop_duplicates
+    return [(school, names[school], ranks[school]) for school in sorted(names)]
 
 
 def _unique(used: set[str], name: str) -> str:
@@ -180,15 +195,9 @@ def _unique(used: set[str], name: str) -> str:
 
 
 def _pack(
-    path: Path,
-    fw: Framework,
-    cohort: bm.Cohort,
-    own: pd.DataFrame,
-    n_schools: int,
-    by_code: dict,
-    position: pd.Series,
-) -> Pack:
-    ranks = own.drop_duplicates("aspect_code").set_index("aspect_code")["rank"]
+    fw: Framework, ranks: dict[str, object], n_schools: int, by_code: dict, position: dict
+) -> dict:
+    """A pack's numbers: the school's level and the cohort's statistics for every aspect."""
     lines = []
     for aspect in fw.aspects:
         n, median, q1, q3 = by_code.get(aspect.code, (0, None, None, None))
@@ -204,20 +213,14 @@ def _pack(
                 q3,
             )
         )
-    urn, name = _identity(own)
     shown = n_schools >= MIN_COHORT
-    return Pack(
-        path=str(path),
-        framework=fw.id,
-        round=cohort.round,
-        school_urn=urn,
-        school_name=name,
-        cohort_schools=n_schools,
-        mean_rank=_float(position["mean_rank"]),
-        cohort_median=_float(position.get("cohort_median")) if shown else None,
-        percentile=_float(position["percentile"]) if shown else None,
-        aspects=tuple(lines),
-    )
+    return {
+        "cohort_schools": n_schools,
+        "mean_rank": _float(position["mean_rank"]),
+        "cohort_median": _float(position.get("cohort_median")) if shown else None,
+        "percentile": _float(position["percentile"]) if shown else None,
+        "aspects": tuple(lines),
+    }
 
 
 # --- words --------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from PIL import Image
 
 from sheetreview.core.lock import watch_parent  # noqa: E402
 from sheetreview.core.parallel import Progress, cpu_count, mp_context
@@ -536,6 +537,16 @@ def school_title(school: str, width: int = 84, lines: int = 2) -> list[str]:
     return wrapped
 
 
+# The greys a profile is drawn with: its IQR bars and their edges, median marks, grid and notes.
+IQR_FILL, IQR_EDGE, MEDIAN_MARK, GRID, NOTE = "#e3e3e3", "#bdbdbd", "#303030", "#eeeeee", "#606060"
+DOT_AREA = 120  # a school's dot, in points squared
+_PROFILE_GREYS = (IQR_FILL, IQR_EDGE, MEDIAN_MARK, GRID, NOTE)
+
+
+def _distance(a: Sequence[int], b: Sequence[int]) -> int:
+    return max(abs(x - y) for x, y in zip(a, b, strict=True))
+
+
 class ProfileCanvas:
     """A cohort's profile chart drawn once; each school's dots and title are drawn on a copy.
 
@@ -572,8 +583,8 @@ class ProfileCanvas:
                 np.subtract(first.q3, first.q1),
                 left=first.q1,
                 height=0.5,
-                color="#e3e3e3",
-                edgecolor="#bdbdbd",
+                color=IQR_FILL,
+                edgecolor=IQR_EDGE,
                 linewidth=0.5,
                 label="cohort: middle half of schools (IQR)",
             )
@@ -583,7 +594,7 @@ class ProfileCanvas:
                 marker="|",
                 s=260,
                 linewidths=2.2,
-                color="#303030",
+                color=MEDIAN_MARK,
                 label="cohort median",
                 zorder=3,
             )
@@ -594,7 +605,7 @@ class ProfileCanvas:
             ax.set_xticklabels(level_legend_labels(levels), fontsize=8)
             ax.set_xlim(0.5, len(levels) + 0.5)
             ax.set_ylim(n - 0.5, -0.5)
-            ax.grid(axis="x", color="#eeeeee")
+            ax.grid(axis="x", color=GRID)
             ax.set_axisbelow(True)
             self.fig.legend(
                 handles=[*ax.get_legend_handles_labels()[0], _school_handle()],
@@ -604,7 +615,7 @@ class ProfileCanvas:
                 frameon=False,
             )
             self.dots = ax.scatter(
-                [], [], s=120, edgecolors="#000000", linewidths=1, zorder=4, animated=True
+                [], [], s=DOT_AREA, edgecolors="#000000", linewidths=1, zorder=4, animated=True
             )
             self.blanks = [
                 ax.text(
@@ -613,47 +624,85 @@ class ProfileCanvas:
                     "not answered",
                     va="center",
                     fontsize=7.5,
-                    color="#606060",
+                    color=NOTE,
                     style="italic",
                     animated=True,
                 )
                 for yi in self.y
             ]
-            self.title = self.fig.text(
+            # The cohort's heading is the same for every school: it is part of the background,
+            # under the school's own lines, so only those are drawn per school.
+            heading = self.fig.text(
                 0.02,
                 top + 0.12 / total,
-                " ",
+                "\n".join(textwrap.wrap(plain(aspects.heading), 100)),
                 va="bottom",
                 ha="left",
-                fontsize=11,
-                weight="bold",
-                animated=True,
+                fontsize=9.5,
             )
-            self.heading = aspects.heading
+            self.title = self.fig.text(
+                0.02, top, " ", va="bottom", ha="left", fontsize=11, weight="bold", animated=True
+            )
+            # A dot's radius in pixels: its area is given in points squared, its edge is 1 pt.
+            self.dot_radius = (math.sqrt(DOT_AREA) / 2 + 1) * dpi / 72
             with quiet_glyphs():
-                self.canvas.draw()
-            renderer = self.canvas.get_renderer()
-            self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-            self.static_box = self.fig.get_tightbbox(renderer).transformed(self.fig.dpi_scale_trans)
+                self._render_background(heading, first)
 
-    def draw(self, p: Profile) -> None:
-        """Restore the cohort's background and draw this school's marks and title on it."""
+    def _render_background(self, heading: object, first: Profile) -> None:
+        self.canvas.draw()
+        renderer = self.canvas.get_renderer()
+        above = heading.get_window_extent(renderer).y1 + 0.04 * self.dpi
+        self.title.set_y(self.fig.transFigure.inverted().transform((0, above))[1])
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.static_box = self.fig.get_tightbbox(renderer).transformed(self.fig.dpi_scale_trans)
+        self.palette = self._palette(first)
+        self.canvas.restore_region(self.background)
+        self.indexed_background = self._indexed()
+
+    def draw(self, p: Profile) -> list[tuple[int, int, int, int]]:
+        """Restore the cohort's background and draw this school's marks and title on it.
+
+        Returns the boxes the marks were drawn in: everything else is the background's.
+        """
         values = np.array(p.ranks, dtype=float)
         answered = ~np.isnan(values)
         self.dots.set_offsets(np.column_stack([values[answered], self.y[answered]]))
         self.dots.set_facecolors([self.colours[int(v) - 1] for v in values[answered]])
-        title = [
-            *school_title(p.school),
-            *textwrap.wrap(plain(f"{p.position}. {self.heading}"), 90),
-        ]
+        title = [*school_title(p.school), *textwrap.wrap(plain(f"{p.position}."), 90)]
         self.title.set_text("\n".join(title))
         self.canvas.restore_region(self.background)
+        drawn = [self.title]
         with plt.rc_context(_rc()), quiet_glyphs():
             self.ax.draw_artist(self.dots)
             for text, blank in zip(self.blanks, ~answered, strict=True):
                 if blank:
                     self.ax.draw_artist(text)
+                    drawn.append(text)
             self.fig.draw_artist(self.title)
+        return self._marked(drawn)
+
+    def _marked(self, texts: list) -> list[tuple[int, int, int, int]]:
+        """The boxes (left, top, right, bottom, in pixels) that the last school's marks touched."""
+        renderer = self.canvas.get_renderer()
+        height = int(self.fig.bbox.height)
+        pad = 3
+        boxes = []
+        for text in texts:
+            b = text.get_window_extent(renderer)
+            boxes.append((b.x0 - pad, height - b.y1 - pad, b.x1 + pad, height - b.y0 + pad))
+        radius = self.dot_radius + pad
+        for x, y in self.ax.transData.transform(self.dots.get_offsets()):
+            boxes.append((x - radius, height - y - radius, x + radius, height - y + radius))
+        width = int(self.fig.bbox.width)
+        return [
+            (
+                max(0, int(x0)),
+                max(0, int(y0)),
+                min(width, math.ceil(x1)),
+                min(height, math.ceil(y1)),
+            )
+            for x0, y0, x1, y1 in boxes
+        ]
 
     def crop_box(self) -> tuple[int, int, int, int]:
         """The tight box (left, top, right, bottom, in pixels) of the chart and its title."""
@@ -668,15 +717,61 @@ class ProfileCanvas:
         bottom = min(height, int(math.ceil(height - static.y0 + pad)))
         return left, top, right, bottom
 
-    def save_png(self, p: Profile, path: Path) -> Path:
+    def _pixels(self, box: tuple[int, int, int, int] | None = None) -> Image.Image:
+        """The canvas as an RGB image, cropped to `box` (left, top, right, bottom)."""
         from PIL import Image
 
-        self.draw(p)
         width, height = int(self.fig.bbox.width), int(self.fig.bbox.height)
         pixels = Image.frombuffer(
             "RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1
         )
-        image = pixels.crop(self.crop_box()).convert("RGB")
+        return (pixels.crop(box) if box else pixels).convert("RGB")
+
+    def _palette(self, first: Profile) -> Image.Image:
+        """The 256 colours a profile of this cohort is made of, for an 8-bit PNG.
+
+        A profile holds the background's greys, the level colours and their anti-aliased edges:
+        taken from a sample drawn with every level (and "not answered") over the background.
+        An 8-bit PNG of those is a third of the bytes to compress, and mapping each pixel to
+        its nearest palette colour costs less than compressing the two bytes it saves.
+        """
+        from PIL import Image
+
+        levels = len(self.colours)
+        n = len(self.y)
+        ranks = [
+            float(1 + i % levels) if i % (levels + 1) != levels else math.nan for i in range(n)
+        ]
+        sample = Profile(first.school or "Sample", "Overall", first.aspects, ranks, [], [], [], "")
+        self.draw(sample)
+        # The flat colours exactly (white stays white), the blends of their edges approximately.
+        exact = [
+            tuple(round(c * 255) for c in _colors.to_rgb(hexa))
+            for hexa in ("#ffffff", "#000000", *_PROFILE_GREYS, *self.colours)
+        ]
+        found = self._pixels().quantize(256 - len(exact), method=Image.Quantize.MEDIANCUT)
+        flat = found.getpalette()
+        blends = [tuple(flat[i : i + 3]) for i in range(0, len(flat), 3)]
+        # A blend next to a flat colour would take that colour's pixels: leave it out.
+        blends = [b for b in blends if min(_distance(b, e) for e in exact) > 12]
+        image = Image.new("P", (1, 1))
+        image.putpalette([c for colour in [*exact, *blends][:256] for c in colour])
+        return image
+
+    def _indexed(self, box: tuple[int, int, int, int] | None = None) -> Image.Image:
+        """The canvas (or `box` of it) in the palette's colours."""
+        from PIL import Image
+
+        return self._pixels(box).quantize(palette=self.palette, dither=Image.Dither.NONE)
+
+    def save_png(self, p: Profile, path: Path) -> Path:
+        # The background in palette colours is kept; only the boxes this school's marks touched
+        # are mapped again (a few percent of the pixels).
+        image = self.indexed_background.copy()
+        with quiet_glyphs():  # measuring a bold title looks up a bold face of every fallback
+            for box in self.draw(p):
+                image.paste(self._indexed(box), box[:2])
+            image = image.crop(self.crop_box())
         path.parent.mkdir(parents=True, exist_ok=True)
         # zlib's fastest level: a chart is mostly flat colour, so it compresses well anyway.
         image.save(path, format="png", dpi=(self.dpi, self.dpi), compress_level=1)
