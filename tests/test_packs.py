@@ -21,7 +21,8 @@ from PIL import Image
 from sheetreview.cli import cli
 from sheetreview.errors import OutputError
 from sheetreview.framework import builtin
-from sheetreview.packs.build import MIN_COHORT, furthest_below, plan_packs, write_packs
+from sheetreview.packs.build import plan_packs, write_packs
+from sheetreview.packs.document import MIN_COHORT, furthest_below
 
 RESPONSE_COLUMNS = [
     "round", "framework", "framework_version", "school_urn", "school_name", "aspect_code",
