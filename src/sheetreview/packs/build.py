@@ -12,7 +12,9 @@ Statistics come from benchmarks.py, as in the summary, so a pack and the report 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from sheetreview.packs.document import (
     _init_worker,
     draw_pack,
     levels_from,
+    warm,
 )
 from sheetreview.report import awards, moderation
 from sheetreview.report import benchmarks as bm
@@ -241,35 +244,53 @@ def write_packs(
 def _write_packs(
     out_dir: Path, dest_dir: Path, jobs: int | None, progress: Progress
 ) -> PacksSummary:
-    packs, frameworks, cohorts = plan_packs(out_dir, dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    summary = PacksSummary(dest_dir, cohorts=cohorts)
-    workers = max(1, min(jobs or cpu_count(), len(packs)))
-    if workers == 1:
-        for done, pack in enumerate(packs, 1):
-            draw_pack(pack, frameworks[pack.framework])
-            if progress:
-                progress(done, len(packs))
-    else:
-        _draw_parallel(packs, frameworks, workers, progress)
+    workers = max(1, jobs or cpu_count())
+    # The workers start (imports, typst's fonts) while this process plans the packs.
+    with _pool(workers) as pool:
+        packs, frameworks, cohorts = plan_packs(out_dir, dest_dir)
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        summary = PacksSummary(dest_dir, cohorts=cohorts)
+        if pool is None or len(packs) < 2:
+            for done, pack in enumerate(packs, 1):
+                draw_pack(pack, frameworks[pack.framework])
+                if progress:
+                    progress(done, len(packs))
+        else:
+            _draw_parallel(pool, packs, frameworks, workers, progress)
     summary.packs = len(packs)
     summary.removed = prune_stale(dest_dir, MANIFEST, [Path(p.path) for p in packs])
     return summary
 
 
+@contextmanager
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    if workers == 1:
+        yield None
+        return
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp_context(), initializer=_init_worker
+    ) as pool:
+        warming = [pool.submit(warm) for _ in range(workers)]
+        yield pool
+        for future in warming:
+            future.result()  # a worker that could not load typst says so here
+
+
 def _draw_parallel(
-    packs: list[Pack], frameworks: dict[str, Framework], workers: int, progress: Progress
+    pool: ProcessPoolExecutor,
+    packs: list[Pack],
+    frameworks: dict[str, Framework],
+    workers: int,
+    progress: Progress,
 ) -> None:
     size = max(1, min(10, math.ceil(len(packs) / (workers * 4))))
     chunks = [packs[i : i + size] for i in range(0, len(packs), size)]
+    tasks = [
+        pool.submit(_draw_chunk, c, {f: frameworks[f] for f in {p.framework for p in c}})
+        for c in chunks
+    ]
     done = 0
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=mp_context(),
-        initializer=_init_worker,
-        initargs=(frameworks,),
-    ) as pool:
-        for future in as_completed([pool.submit(_draw_chunk, c) for c in chunks]):
-            done += future.result()
-            if progress:
-                progress(done, len(packs))
+    for future in as_completed(tasks):
+        done += future.result()
+        if progress:
+            progress(done, len(packs))

@@ -420,15 +420,17 @@ def draw_pack(pack: Pack, fw: Framework) -> Path:
 
 # --- in a worker process -----------------------------------------------------------------------
 
-_WORKER_FRAMEWORKS: dict[str, Framework] = {}
 
-
-def _init_worker(frameworks: dict[str, Framework]) -> None:
+def _init_worker() -> None:
     watch_parent()
-    _WORKER_FRAMEWORKS.update(frameworks)
 
 
-def _draw_chunk(packs: list[Pack]) -> int:
+def warm() -> None:
+    """Load typst, its fonts and the template before the first pack arrives."""
+    _compiler()
+
+
+def _draw_chunk(packs: list[Pack], frameworks: dict[str, Framework]) -> int:
     for pack in packs:
-        draw_pack(pack, _WORKER_FRAMEWORKS[pack.framework])
+        draw_pack(pack, frameworks[pack.framework])
     return len(packs)
