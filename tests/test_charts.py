@@ -199,3 +199,26 @@ def test_profile_palette_keeps_white_and_every_level_colour_exact(tmp_path):
     assert (255, 255, 255) in colours
     for hexa in charts.level_colours(4)[:1] + charts.level_colours(4)[-1:]:  # ranks 1 and 4
         assert tuple(round(c * 255) for c in to_rgb(hexa)) in colours
+
+
+def test_a_chart_of_latin_text_is_laid_out_with_one_font():
+    """Every family of the stack is looked up for each text laid out: English names need one."""
+    from sheetreview.report.display import PRIMARY, families_for
+
+    assert families_for([["St Mary's C of E Primary", "1a-1", "Élan — 3½"]]) == [PRIMARY]
+
+
+def test_each_character_comes_from_the_same_font_as_with_the_whole_stack():
+    from sheetreview.report.display import _charmap, families_for, matplotlib_families
+
+    text = "Ysgol Ŵyr 学校 مدرسة বিদ্যালয় Szkoła Łódź שלום"
+    stack = families_for([[text]])
+    whole = matplotlib_families()
+
+    def first_with(ch: str, families: list[str]) -> str | None:
+        return next((f for f in families if ord(ch) in _charmap(f)), None)
+
+    for ch in set(text) - {" "}:
+        assert first_with(ch, stack) == first_with(ch, whole), ch
+    if len(whole) > 1:  # the machine has fallbacks: the ones this text needs are in the stack
+        assert len(stack) > 1

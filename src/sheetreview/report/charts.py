@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 import math
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 from sheetreview.core.lock import watch_parent  # noqa: E402
 from sheetreview.core.parallel import Progress, cpu_count, mp_context
-from sheetreview.report.display import matplotlib_families, quiet_glyphs, shown
+from sheetreview.report.display import families_for, quiet_glyphs, shown
 
 
 class _Lazy:
@@ -62,7 +62,9 @@ _colors = _Lazy("matplotlib.colors")
 _lines = _Lazy("matplotlib.lines")
 _patches = _Lazy("matplotlib.patches")
 
-DPI = 300
+# Cohort charts are up to 16 inches wide and print at about 10: 150 dpi prints at over 200 dpi,
+# with a quarter of the pixels to draw and compress that 300 dpi had.
+DPI = 150
 MAX_HEATMAP_ROWS = 1000
 BLANK_COLOUR = "#d9d9d9"
 EDGE_COLOUR = "#595959"
@@ -77,9 +79,14 @@ _BREWER = {  # ColorBrewer RdYlBu, least developed first
 _RC = {"svg.fonttype": "none", "font.size": 9, "axes.titlesize": 11, "axes.titleweight": "bold"}
 
 
-def _rc() -> dict:
-    """The charts' settings, with the font stack that covers the scripts schools write in."""
-    return {**_RC, "font.family": matplotlib_families()}
+def _rc(*texts: Iterable[str]) -> dict:
+    """The charts' settings, with the fonts that cover the scripts of every text drawn."""
+    return {**_RC, "font.family": families_for(texts)}
+
+
+def _texts(aspects: Aspects) -> list[str]:
+    """Every text a chart of these aspects draws that did not come from the chart's own code."""
+    return [*aspects.codes, *aspects.titles, *aspects.level_labels, aspects.heading]
 
 
 def level_colours(n: int) -> list[str]:
@@ -178,7 +185,7 @@ def distribution_chart(aspects: Aspects, counts: np.ndarray, base: Path) -> list
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(100 * counts, totals, out=np.zeros(counts.shape), where=totals > 0)
     labels = [aspect_label(c, t) for c, t in zip(aspects.codes, aspects.titles, strict=True)]
-    with plt.rc_context(_rc()):
+    with plt.rc_context(_rc(_texts(aspects))):
         fig, ax = plt.subplots(figsize=(11, 1.6 + row_inches(labels) * len(labels)))
         _stacked_bars(ax, shares, colours)
         ax.set_yticks(range(len(aspects.codes)))
@@ -247,7 +254,7 @@ def heatmap_chart(
     named = rows <= 80
     height = 2.2 + 0.22 * rows if named else min(2.2 + 0.02 * rows, 12)
     shown = _thin_rows(ranks)
-    with plt.rc_context(_rc()):
+    with plt.rc_context(_rc(_texts(aspects), schools)):
         fig, ax = plt.subplots(figsize=(min(3.5 + 0.34 * cols, 16), max(height, 4)))
         # A mesh of cells, not an image: matplotlib resamples an image in float64 at print
         # resolution (600 MB for a large cohort); big meshes are rasterised in the SVG.
@@ -309,20 +316,39 @@ def _thin_rows(ranks: np.ndarray) -> np.ndarray:
 
 
 def _cell_labels(ax: Axes, ranks: np.ndarray, labels: Sequence[str], colours: list[str]) -> None:
-    """Level labels inside the cells, when short and few enough to be read."""
+    """Level labels inside the cells, when short and few enough to be read.
+
+    Each label is drawn as one shape repeated over its cells (a collection, like a scatter's
+    markers), not a text artist per cell: laying out 1,500 texts was most of a heatmap's cost.
+    """
     if ranks.size > 1500 or max(len(lbl) for lbl in labels) > 3:
         return
-    for (r, c), value in np.ndenumerate(ranks):
-        if value:
-            ax.text(
-                c + 0.5,
-                r + 0.5,
-                plain(labels[value - 1]),
-                ha="center",
-                va="center",
-                fontsize=7,
-                color=text_colour(colours[value]),
-            )
+    from matplotlib.collections import PathCollection
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+    from matplotlib.transforms import Affine2D, IdentityTransform
+
+    font = FontProperties(family=families_for([labels]), size=7)
+    for value in range(1, len(labels) + 1):
+        rows, cols = np.nonzero(ranks == value)
+        if not len(rows):
+            continue
+        glyphs = TextPath((0, 0), plain(labels[value - 1]), prop=font)
+        box = glyphs.get_extents()
+        centred = Affine2D().translate(-box.x0 - box.width / 2, -box.y0 - box.height / 2)
+        ax.add_collection(
+            PathCollection(
+                [centred.transform_path(glyphs)],
+                sizes=[1.0],  # 1 point squared: the path keeps its size in points
+                offsets=np.column_stack([cols + 0.5, rows + 0.5]),
+                offset_transform=ax.transData,
+                transform=IdentityTransform(),  # the sizes scale the path to pixels, as scatter's
+                facecolors=text_colour(colours[value]),
+                edgecolors="none",
+                zorder=3,
+            ),
+            autolim=False,
+        )
 
 
 # --- progress between rounds -------------------------------------------------------------------
@@ -343,7 +369,7 @@ def medians_by_round_chart(
         _colors.to_hex(c)
         for c in matplotlib.colormaps["Purples"](np.linspace(0.35, 0.95, len(rounds)))
     ]
-    with plt.rc_context(_rc()):
+    with plt.rc_context(_rc(_texts(aspects), rounds)):
         fig, ax = plt.subplots(figsize=(10, 2 + row_inches(_labels(aspects)) * n))
         for i in range(n):
             ax.plot(medians[i], [y[i]] * len(rounds), color="#bdbdbd", linewidth=1.5, zorder=1)
@@ -395,7 +421,7 @@ def slope_chart(
     """
     x = np.arange(len(rounds))
     labelled = len(schools) <= 30
-    with plt.rc_context(_rc()):
+    with plt.rc_context(_rc(_texts(aspects), rounds, schools)):
         fig, ax = plt.subplots(figsize=(8 if labelled else 6.5, 7))
         alpha = 1.0 if len(schools) <= 50 else max(0.08, 50 / len(schools))
         ends = [_slope_line(ax, x, row, alpha) for row in means]
@@ -570,7 +596,8 @@ class ProfileCanvas:
         self.colours = level_colours(len(levels))
         self.y = np.arange(n)
         height = 2 + row_inches(_labels(aspects)) * n
-        with plt.rc_context(_rc()):
+        self.aspects = aspects
+        with plt.rc_context(_rc(_texts(aspects))):
             self.fig = Figure(figsize=(9, height + self.HEADROOM), dpi=dpi)
             self.canvas = FigureCanvasAgg(self.fig)
             total = height + self.HEADROOM
@@ -670,9 +697,10 @@ class ProfileCanvas:
         self.dots.set_facecolors([self.colours[int(v) - 1] for v in values[answered]])
         title = [*school_title(p.school), *textwrap.wrap(plain(f"{p.position}."), 90)]
         self.title.set_text("\n".join(title))
+        self.title.set_family(families_for([title]))
         self.canvas.restore_region(self.background)
         drawn = [self.title]
-        with plt.rc_context(_rc()), quiet_glyphs():
+        with quiet_glyphs():
             self.ax.draw_artist(self.dots)
             for text, blank in zip(self.blanks, ~answered, strict=True):
                 if blank:
@@ -787,7 +815,7 @@ class ProfileCanvas:
                 artist.set_animated(False)
             for text, blank in zip(self.blanks, ~answered, strict=True):
                 text.set_visible(bool(blank))
-            with plt.rc_context(_rc()), quiet_glyphs():
+            with plt.rc_context(_rc(_texts(self.aspects))), quiet_glyphs():
                 self.fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
         finally:
             for artist in marks:

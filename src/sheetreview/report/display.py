@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import unicodedata
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -94,6 +94,41 @@ def matplotlib_families() -> list[str]:
 
     have = {f.name for f in font_manager.fontManager.ttflist}
     return [PRIMARY, *(name for name in FALLBACKS if name in have)]
+
+
+@cache
+def _charmap(family: str) -> frozenset[int]:
+    """The characters a family draws (its regular face's character map)."""
+    from matplotlib import font_manager, ft2font
+
+    try:
+        path = font_manager.findfont(
+            font_manager.FontProperties(family=family), fallback_to_default=False
+        )
+        return frozenset(ft2font.FT2Font(path).get_charmap())
+    except (OSError, RuntimeError, ValueError):  # a font FreeType cannot open draws nothing
+        return frozenset()
+
+
+def families_for(texts: Iterable[Iterable[str]]) -> list[str]:
+    """The font stack a chart of these texts needs: DejaVu Sans, then only the fallbacks that
+    draw a character DejaVu Sans lacks, in the stack's order.
+
+    matplotlib looks up every family of the stack for each piece of text it lays out: with the
+    whole stack of twenty fonts, that lookup was most of the time a chart took. A character
+    still comes from the same font as with the whole stack (the first that has it).
+    """
+    wanted = {ord(ch) for group in texts for text in group for ch in str(text) if ch.isprintable()}
+    missing = wanted - _charmap(PRIMARY)
+    stack = [PRIMARY]
+    for name in matplotlib_families()[1:]:
+        if not missing:
+            break
+        drawn = missing & _charmap(name)
+        if drawn:
+            stack.append(name)
+            missing -= drawn
+    return stack
 
 
 @contextmanager
