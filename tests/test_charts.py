@@ -66,7 +66,9 @@ def test_legend_says_which_end_is_least_developed():
 
 def test_distribution_chart_writes_print_png_and_svg_and_closes_its_figure(tmp_path):
     counts = np.array([[1, 2, 0, 1], [0, 0, 0, 0], [3, 0, 0, 1]], dtype=float)
-    paths = charts.distribution_chart(aspects(), counts, tmp_path / "dist")
+    (png,) = charts.distribution_chart(aspects(), counts, tmp_path / "only")
+    assert not (tmp_path / "only.svg").exists()
+    paths = charts.distribution_chart(aspects(), counts, tmp_path / "dist", ("png", "svg"))
     assert [p.suffix for p in paths] == [".png", ".svg"] and all(p.exists() for p in paths)
     with Image.open(paths[0]) as img:
         assert round(img.info["dpi"][0]) == charts.DPI
@@ -75,7 +77,9 @@ def test_distribution_chart_writes_print_png_and_svg_and_closes_its_figure(tmp_p
 
 def test_heatmap_puts_level_labels_in_its_legend(tmp_path):
     ranks = np.array([[1, 0, 4], [2, 3, 3]])
-    png, svg = charts.heatmap_chart(aspects(), ["School A", "School B"], ranks, tmp_path / "hm")
+    png, svg = charts.heatmap_chart(
+        aspects(), ["School A", "School B"], ranks, tmp_path / "hm", ("png", "svg")
+    )
     text = svg.read_text(encoding="utf-8")
     for label in ("4 (least developed)", "1 (most developed)", "not answered", "School A"):
         assert label in text

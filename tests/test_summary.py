@@ -256,7 +256,7 @@ def test_two_rounds_add_progress_tables_sheet_and_charts(tmp_path):
     from test_benchmarks import ROUND_1, ROUND_2
 
     rows = judgements("edtech-srf", "2026", ROUND_1) + judgements("edtech-srf", "2027", ROUND_2)
-    result = build_report(write_out(tmp_path, rows), school_charts=False)
+    result = build_report(write_out(tmp_path, rows), school_charts=False, svg=True)
     for name in ("round_changes.csv", "school_changes.csv", "school_rounds.csv"):
         assert (tmp_path / name).exists(), name
     assert (tmp_path / "charts" / "rounds_medians_edtech-srf.png").exists()

@@ -439,7 +439,7 @@ def _do_report(
 @click.option(
     "--jobs", "-j", type=click.IntRange(1, 256), help="Processes for charts (default: CPU count)."
 )
-@click.option("--svg", is_flag=True, help="Also write each school's profile chart as SVG (slower).")
+@click.option("--svg", is_flag=True, help="Also write every chart as SVG (slower).")
 @click.option(
     "--schools",
     "schools_file",

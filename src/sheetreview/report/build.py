@@ -8,6 +8,7 @@ half-written file or a chart of a school that is no longer in the cohort.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -291,9 +292,13 @@ def _chart_aspects(bench: bm.Benchmarks, cohort: bm.Cohort) -> charts.Aspects:
 
 
 def cohort_charts(
-    bench: bm.Benchmarks, cohort: bm.Cohort, folder: Path, drawer: charts.Drawer
+    bench: bm.Benchmarks,
+    cohort: bm.Cohort,
+    folder: Path,
+    drawer: charts.Drawer,
+    formats: Sequence[str] = ("png",),
 ) -> dict[str, Future]:
-    """Start the distribution and heatmap of one cohort; each future gives [png, svg]."""
+    """Start the distribution and heatmap of one cohort; each future gives [png(, svg)]."""
     aspects = _chart_aspects(bench, cohort)
     stats = bench.of(bench.aspect_stats, cohort)
     n_levels = len(aspects.level_labels)
@@ -307,10 +312,14 @@ def cohort_charts(
     names = list(overall["school_name"])
     return {
         "distribution": drawer.submit(
-            charts.distribution_chart, aspects, counts, folder / f"distribution_{cohort.slug}"
+            charts.distribution_chart,
+            aspects,
+            counts,
+            folder / f"distribution_{cohort.slug}",
+            formats,
         ),
         "heatmap": drawer.submit(
-            charts.heatmap_chart, aspects, names, ranks, folder / f"heatmap_{cohort.slug}"
+            charts.heatmap_chart, aspects, names, ranks, folder / f"heatmap_{cohort.slug}", formats
         ),
     }
 
@@ -329,7 +338,11 @@ def _framework_aspects(bench: bm.Benchmarks, fid: str) -> charts.Aspects:
 
 
 def progress_charts(
-    bench: bm.Benchmarks, fid: str, folder: Path, drawer: charts.Drawer
+    bench: bm.Benchmarks,
+    fid: str,
+    folder: Path,
+    drawer: charts.Drawer,
+    formats: Sequence[str] = ("png",),
 ) -> dict[str, Future]:
     """Start the medians-by-round and school-movement charts of a framework seen in 2+ rounds."""
     aspects = _framework_aspects(bench, fid)
@@ -344,11 +357,11 @@ def progress_charts(
     return {
         "medians": drawer.submit(
             charts.medians_by_round_chart, aspects, rounds, medians,
-            folder / f"rounds_medians_{bm.slug(fid)}",
+            folder / f"rounds_medians_{bm.slug(fid)}", formats,
         ),
         "slope": drawer.submit(
             charts.slope_chart, aspects, rounds, list(names), means,
-            folder / f"rounds_schools_{bm.slug(fid)}",
+            folder / f"rounds_schools_{bm.slug(fid)}", formats,
         ),
     }  # fmt: skip
 
@@ -416,8 +429,8 @@ def build_report(
     """Statistics, charts and summary.xlsx for everything ingest put in `out_dir`.
 
     Charts and CSV files are made in worker processes while this one writes the workbook.
-    Each school's profile is a PNG; `svg` adds an SVG of each (slower: vector output is drawn
-    artist by artist, where the PNG reuses its cohort's rendered background).
+    Each chart is a PNG; `svg` adds an SVG of each (slower: vector output lays out every text
+    again, and a school's PNG reuses its cohort's rendered background).
     """
     out_dir = Path(out_dir)
     with reading_out(out_dir, "report"):
@@ -487,13 +500,13 @@ def _draw_and_write(
     chart_dir = folder / CHARTS_DIR
     chart_dir.mkdir()
     with charts.Drawer(jobs) as drawer:
-        started = start_charts(bench, chart_dir, drawer)
+        formats = ("png", "svg") if svg else ("png",)
+        started = start_charts(bench, chart_dir, drawer, formats)
         todo = (
             [p for c in bench.cohorts for p in profiles(bench, c, chart_dir)]
             if school_charts
             else []
         )
-        formats = ("png", "svg") if svg else ("png",)
         tasks = [
             drawer.submit(charts.draw_profiles, part, formats)
             for part in charts.chunks(todo, drawer.workers)
@@ -521,13 +534,15 @@ def pngs(started: dict) -> dict:
     return {key: {kind: f.result()[0] for kind, f in made.items()} for key, made in started.items()}
 
 
-def start_charts(bench: bm.Benchmarks, folder: Path, drawer: charts.Drawer) -> dict:
+def start_charts(
+    bench: bm.Benchmarks, folder: Path, drawer: charts.Drawer, formats: Sequence[str] = ("png",)
+) -> dict:
     """Start every chart but the school profiles; futures by cohort (or framework) and kind."""
     started: dict = {
-        cohort: cohort_charts(bench, cohort, folder, drawer) for cohort in bench.cohorts
+        cohort: cohort_charts(bench, cohort, folder, drawer, formats) for cohort in bench.cohorts
     }
     for fid in bench.compared:
-        started[("progress", fid)] = progress_charts(bench, fid, folder, drawer)
+        started[("progress", fid)] = progress_charts(bench, fid, folder, drawer, formats)
     return started
 
 

@@ -158,13 +158,15 @@ def _labels(aspects: Aspects, width: int = 44) -> list[str]:
     return [aspect_label(c, t, width) for c, t in zip(aspects.codes, aspects.titles, strict=True)]
 
 
-def _save(fig: Figure, base: Path) -> list[Path]:
+def _save(fig: Figure, base: Path, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """The PNG, and the SVG when asked for (vector output lays out every text again)."""
     base.parent.mkdir(parents=True, exist_ok=True)
-    paths = [base.with_suffix(".png"), base.with_suffix(".svg")]
+    paths = [base.with_suffix(".png")] + ([base.with_suffix(".svg")] if "svg" in formats else [])
     try:
         with quiet_glyphs():
             fig.savefig(paths[0], dpi=DPI, bbox_inches="tight", metadata={"Software": None})
-            fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
+            if len(paths) > 1:
+                fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
     finally:
         plt.close(fig)
         # A closed figure sits in reference cycles with its 40 MB print-resolution buffer until
@@ -176,7 +178,9 @@ def _save(fig: Figure, base: Path) -> list[Path]:
 # --- distribution -----------------------------------------------------------------------------
 
 
-def distribution_chart(aspects: Aspects, counts: np.ndarray, base: Path) -> list[Path]:
+def distribution_chart(
+    aspects: Aspects, counts: np.ndarray, base: Path, formats: Sequence[str] = ("png",)
+) -> list[Path]:
     """100% stacked horizontal bars: the share of schools at each level, one bar per aspect.
 
     `counts` is aspects x levels (least developed first).
@@ -207,7 +211,7 @@ def distribution_chart(aspects: Aspects, counts: np.ndarray, base: Path) -> list
         )
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-        return _save(fig, base)
+        return _save(fig, base, formats)
 
 
 def _stacked_bars(ax: Axes, shares: np.ndarray, colours: list[str]) -> None:
@@ -241,7 +245,11 @@ def _n_labels(ax: Axes, totals: np.ndarray) -> None:
 
 
 def heatmap_chart(
-    aspects: Aspects, schools: list[str], ranks: np.ndarray, base: Path
+    aspects: Aspects,
+    schools: list[str],
+    ranks: np.ndarray,
+    base: Path,
+    formats: Sequence[str] = ("png",),
 ) -> list[Path]:
     """School x aspect grid coloured by level; `ranks` is schools x aspects, 0 where blank.
 
@@ -291,7 +299,7 @@ def heatmap_chart(
             frameon=False,
             title="Level",
         )
-        return _save(fig, base)
+        return _save(fig, base, formats)
 
 
 def _heatmap_rows(ax: Axes, schools: list[str], named: bool) -> None:
@@ -357,7 +365,11 @@ MOVE_COLOURS = {"up": "#2c7bb6", "down": "#d7191c", "same": "#8c8c8c"}
 
 
 def medians_by_round_chart(
-    aspects: Aspects, rounds: list[str], medians: np.ndarray, base: Path
+    aspects: Aspects,
+    rounds: list[str],
+    medians: np.ndarray,
+    base: Path,
+    formats: Sequence[str] = ("png",),
 ) -> list[Path]:
     """The cohort median of each aspect in each round (aspects x rounds), joined in round order.
 
@@ -395,7 +407,7 @@ def medians_by_round_chart(
             ncol=min(len(rounds) + 1, 4),
             frameon=False,
         )
-        return _save(fig, base)
+        return _save(fig, base, formats)
 
 
 def _level_axis(ax: Axes, aspects: Aspects, y: np.ndarray) -> None:
@@ -412,7 +424,12 @@ def _level_axis(ax: Axes, aspects: Aspects, y: np.ndarray) -> None:
 
 
 def slope_chart(
-    aspects: Aspects, rounds: list[str], schools: list[str], means: np.ndarray, base: Path
+    aspects: Aspects,
+    rounds: list[str],
+    schools: list[str],
+    means: np.ndarray,
+    base: Path,
+    formats: Sequence[str] = ("png",),
 ) -> list[Path]:
     """Each school's mean level_rank round by round (schools x rounds, NaN where absent).
 
@@ -446,7 +463,7 @@ def slope_chart(
             ncol=2,
             frameon=False,
         )
-        return _save(fig, base)
+        return _save(fig, base, formats)
 
 
 def _slope_line(ax: Axes, x: np.ndarray, row: np.ndarray, alpha: float) -> tuple:
