@@ -794,7 +794,7 @@ class ProfileCanvas:
             tuple(round(c * 255) for c in _colors.to_rgb(hexa))
             for hexa in ("#ffffff", "#000000", *_PROFILE_GREYS, *self.colours)
         ]
-        found = self._pixels().quantize(256 - len(exact), method=Image.Quantize.MEDIANCUT)
+        found = self._pixels().quantize(256 - len(exact), method=Image.Quantize.FASTOCTREE)
         flat = found.getpalette()
         blends = [tuple(flat[i : i + 3]) for i in range(0, len(flat), 3)]
         # A blend next to a flat colour would take that colour's pixels: leave it out.
