@@ -77,6 +77,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_packs.py
 	$(BIN)/python bench/bench_school_outputs.py
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_demo.py
 
 clean:
 	rm -rf $(VENV) outputs/demo build *.egg-info

@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sheetreview.core.parallel import cpu_count
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_packs import make_out  # noqa: E402
 
@@ -72,6 +74,11 @@ def whole(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def load_average() -> float:
+    """The machine's one-minute load (not on Windows): how much else shared the cores."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schools", type=int, default=500)
@@ -100,8 +107,8 @@ def main() -> None:
         base = statistics.median(runs["baseline"])
         per_school = (charts + packs) / args.schools
         print(
-            f"bench_school_outputs: {args.schools} schools, {len(os.sched_getaffinity(0))} CPU(s), "
-            f"median of {args.repeat}, load average {os.getloadavg()[0]:.1f}"
+            f"bench_school_outputs: {args.schools} schools, {cpu_count()} CPU(s), "
+            f"median of {args.repeat}, load average {load_average():.1f}"
         )
         print(f"  profile charts (report with - without): {charts:.2f} s")
         print(f"  packs: {packs:.2f} s")
