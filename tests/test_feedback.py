@@ -279,6 +279,31 @@ def test_annotated_copy_marks_problem_cells_and_the_original_is_unchanged(tmp_pa
     )
 
 
+def test_a_round_of_copies_is_marked_up_in_worker_processes_in_the_letters_order(
+    tmp_path: Path,
+) -> None:
+    returns = tmp_path / "returns"
+    names = ["alder", "birch", "cedar", "damson", "elm"]
+    rows, problems = [], []
+    for i, name in enumerate(names):
+        original = make_return(returns / f"{name}.xlsx")
+        urn = str(131001 + i)
+        rows.append(
+            file_row(f"{name}.xlsx", "accepted_with_problems", urn, name.title(), sha256(original))
+        )
+        problems += _problems(f"{name}.xlsx")
+    (returns / "elm.xlsx").write_bytes(b"changed since ingest")  # its copy is refused, in place
+    out = make_out(tmp_path / "out", rows, problems)
+    summary = write_feedback(out, tmp_path / "fb", annotate=True, in_dir=returns)
+    assert summary.annotated == 4
+    assert [f for f, _ in summary.not_annotated] == ["elm.xlsx"]
+    for i, name in enumerate(names[:4]):
+        copy = tmp_path / "fb" / "annotated" / f"{131001 + i}-{name}-marked-up.xlsx"
+        assert "'Levle 3' is not one of the levels" in (
+            openpyxl.load_workbook(copy)["Review"]["F12"].comment.text
+        )
+
+
 def test_xlsm_return_is_marked_up_as_xlsm(tmp_path: Path) -> None:
     returns = tmp_path / "returns"
     original = make_return(returns / "cedar.xlsx").rename(returns / "cedar.xlsm")

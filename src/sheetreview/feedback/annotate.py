@@ -93,6 +93,12 @@ def annotate_copy(
     return _annotate(original, target, marks, keep_vba=suffix == ".xlsm")
 
 
+def annotate_job(job: tuple[Path, Path, Sequence[Mark], str]) -> AnnotateResult:
+    """`annotate_copy` of (original, target stem, marks, expected sha256): one worker task."""
+    original, target_stem, marks, expected_sha256 = job
+    return annotate_copy(original, target_stem, marks, expected_sha256=expected_sha256)
+
+
 def _annotate(
     original: Path, target: Path, marks: Sequence[Mark], keep_vba: bool
 ) -> AnnotateResult:

@@ -24,8 +24,9 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 from sheetreview import layout
 from sheetreview.core import xlsx
 from sheetreview.core.fs import prune_stale, safe_name, write_atomic
+from sheetreview.core.lock import watch_parent
 from sheetreview.core.out import Status, read_table, restore_table
-from sheetreview.core.parallel import Progress
+from sheetreview.core.parallel import Progress, cpu_count, mp_context
 from sheetreview.core.publish import reading_out
 from sheetreview.errors import OutputError, SheetreviewError
 from sheetreview.feedback.reminders import write_reminders
@@ -576,11 +577,12 @@ def _write_feedback(
 def _annotate_all(
     letters: list[Letter], returns_dir: Path, out_dir: Path, summary: FeedbackSummary
 ) -> None:
-    from sheetreview.feedback.annotate import Mark, annotate_copy
+    from sheetreview.feedback.annotate import Mark
 
     files = read_table(out_dir, "files.csv", ("file", "sha256"))
     hashes = dict(zip(files["file"], files["sha256"], strict=True))
     used: set[str] = set()
+    todo = []
     for letter in letters:
         for rf in letter.files:
             marks = [
@@ -596,18 +598,34 @@ def _annotate_all(
             if rf.status == "rejected" or not marks:
                 continue
             target = summary.annotate_dir / _copy_stem(letter, rf.file, used)
-            result = annotate_copy(
-                source_path(returns_dir, rf.file),
-                target,
-                marks,
-                expected_sha256=hashes.get(rf.file, ""),
-            )
-            rf.annotated, rf.note = result.path, result.letter_note
-            summary.annotated += result.path is not None
-            if result.problem:
-                summary.not_annotated.append((rf.file, result.problem))
-            for what in result.lost:
-                summary.lost.setdefault(what, []).append(rf.file)
+            source = source_path(returns_dir, rf.file)
+            todo.append((rf, (source, target, marks, hashes.get(rf.file, ""))))
+    for (rf, _), result in zip(todo, _annotated([job for _, job in todo]), strict=True):
+        rf.annotated, rf.note = result.path, result.letter_note
+        summary.annotated += result.path is not None
+        if result.problem:
+            summary.not_annotated.append((rf.file, result.problem))
+        for what in result.lost:
+            summary.lost.setdefault(what, []).append(rf.file)
+
+
+def _annotated(jobs: list[tuple]) -> list:
+    """Each marked-up copy, made in worker processes when there are several.
+
+    openpyxl loads and saves a whole workbook per copy (about half a second each): a round's
+    copies are independent, so they are shared between the machine's cores.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sheetreview.feedback.annotate import annotate_job
+
+    workers = min(cpu_count(), len(jobs) // 2)
+    if workers < 2:
+        return [annotate_job(job) for job in jobs]
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp_context(), initializer=watch_parent
+    ) as pool:
+        return list(pool.map(annotate_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
 
 
 def _copy_stem(letter: Letter, file: str, used: set[str]) -> str:
