@@ -226,3 +226,9 @@ def test_each_character_comes_from_the_same_font_as_with_the_whole_stack():
         assert first_with(ch, stack) == first_with(ch, whole), ch
     if len(whole) > 1:  # the machine has fallbacks: the ones this text needs are in the stack
         assert len(stack) > 1
+
+
+def test_profile_tasks_share_a_background_among_enough_schools():
+    assert [len(c) for c in charts.chunks(list(range(13)), 2, smallest=16)] == [13]
+    sizes = [len(c) for c in charts.chunks(list(range(500)), 2, smallest=16)]
+    assert sum(sizes) == 500 and max(sizes) == 25 and len(sizes) >= 8

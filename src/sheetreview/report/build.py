@@ -502,15 +502,17 @@ def _draw_and_write(
     with charts.Drawer(jobs) as drawer:
         formats = ("png", "svg") if svg else ("png",)
         started = start_charts(bench, chart_dir, drawer, formats)
-        todo = (
-            [p for c in bench.cohorts for p in profiles(bench, c, chart_dir)]
-            if school_charts
-            else []
-        )
-        tasks = [
-            drawer.submit(charts.draw_profiles, part, formats)
-            for part in charts.chunks(todo, drawer.workers)
+        # A task never mixes cohorts: a worker draws each cohort's background once, not again
+        # every time its next task holds another cohort's schools.
+        parts = [
+            part
+            for c in (bench.cohorts if school_charts else [])
+            for part in charts.chunks(
+                profiles(bench, c, chart_dir), drawer.workers, smallest=charts.PROFILES_PER_TASK
+            )
         ]
+        todo = [p for part in parts for p in part]
+        tasks = [drawer.submit(charts.draw_profiles, part, formats) for part in parts]
         extras = extras or Extras(tables(bench))
         written = drawer.submit(write_tables, extras.tables, folder)
         result.summary = write_summary(

@@ -539,6 +539,9 @@ def _slope_handles() -> list:
 # 9 inches wide at 120 dpi: over 150 dpi when printed across an A4 page, and a sixth of the pixels
 # of 300 dpi (encoding the PNG is most of a profile's cost).
 PROFILE_DPI = 120
+# A worker draws a cohort's background once (about as long as 20 profiles take): a small cohort
+# goes to one worker rather than each drawing its background for a few schools.
+PROFILES_PER_TASK = 16
 
 
 @dataclass(frozen=True)
@@ -880,9 +883,10 @@ def draw_profiles(profiles: list[Profile], formats: Sequence[str] = ("png",)) ->
     return len(profiles)
 
 
-def chunks(items: list, workers: int, largest: int = 25) -> list[list]:
-    """Split `items` into tasks small enough to balance `workers` and show progress."""
-    size = max(1, min(largest, math.ceil(len(items) / (max(workers, 1) * 4))))
+def chunks(items: list, workers: int, largest: int = 25, smallest: int = 1) -> list[list]:
+    """Split `items` into tasks small enough to balance `workers` and show progress, and no
+    smaller than `smallest` (what a task costs to set up must be shared by enough items)."""
+    size = max(smallest, 1, min(largest, math.ceil(len(items) / (max(workers, 1) * 4))))
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
