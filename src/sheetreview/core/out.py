@@ -14,11 +14,13 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sheetreview.core import fs
 from sheetreview.errors import OutputError
+
+if TYPE_CHECKING:  # pandas costs ingest and its readers half a second each to import
+    import pandas as pd
 
 RESPONSES = "responses.csv"
 FILES = "files.csv"
@@ -237,6 +239,8 @@ def read_table(
 ) -> pd.DataFrame:
     """A CSV of OUT as text, exactly as written: URNs keep their zeros, a school called "NA"
     stays one, guarded text is restored. A missing file or column is the user's to fix."""
+    import pandas as pd
+
     path = Path(out_dir) / name
     if missing_ok and not path.exists():
         return pd.DataFrame(columns=list(columns))
