@@ -128,7 +128,8 @@ def test_response_lines_are_rendered_as_the_plain_renderer_did(
     monkeypatch.setattr(ingest, "_ASPECT_FIELDS_KEPT", 2)
     texts = ["plain", 'say "yes", then', "two\nlines", "odd \x01 and \x02 marks", ""]
     judgements = [
-        Judgement(f"A{i}", title, f"Level {i}", i, ev, nxt, "Review, 2", f"E{i + 4}")
+        Judgement(f"A{i}", title, f"Level {i}", i, ev, nxt, sheet, f"{cell}{i}")
+        for sheet, cell in (("Review, 2", "E4"), ("Review", "=E5"), ("Review", "\x01E6"))
         for i, (title, ev, nxt) in enumerate(
             zip(texts, reversed(texts), texts[1:] + texts[:1], strict=True)
         )
@@ -136,3 +137,94 @@ def test_response_lines_are_rendered_as_the_plain_renderer_did(
     judged = Judged(judgements=judgements * 2)
     for date in ("2026-01-31", "", "x,\x01y"):
         assert ingest._render_lines(judged, 5, date) == plain_render_lines(judged, 5, date)
+
+
+def test_column_letters_are_those_xlsxwriter_gives() -> None:
+    from xlsxwriter.utility import xl_col_to_name
+
+    assert [returns.col_name(c) for c in range(20_000)] == [
+        xl_col_to_name(c) for c in range(20_000)
+    ]
+
+
+def plain_xlsx_extent(xml: bytes) -> tuple[int, int, bool]:
+    """xlsx_extent as it was written before rows and columns were gathered apart."""
+    pattern = returns._REF_RE if b"<worksheet" in xml[:2048] else returns._REF_NS_RE
+    refs = set(pattern.findall(xml))
+    exact = (b"", b"") not in refs
+    refs.discard((b"", b""))
+    n_rows = max(map(int, {r for _, r in refs}), default=0)
+    n_cols = max(map(returns.col_number, {c for c, _ in refs}), default=0)
+    dim = returns._DIM_RE.search(xml)
+    if dim:
+        for m in returns._DIM_REF_RE.finditer(dim.group(1)):
+            n_rows = max(n_rows, int(m.group(2)))
+            n_cols = max(n_cols, returns.col_number(m.group(1)))
+    return n_rows, n_cols, exact
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_extent_is_what_the_plain_scan_gave(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    cells = []
+    for _ in range(rng.randrange(0, 30)):
+        ref = f"{returns.col_name(rng.randrange(0, 20_000))}{rng.randrange(1, 2_000_000)}"
+        cells.append(
+            rng.choice(
+                [f'<c r="{ref}"><v>1</v></c>', f'<c r="{ref}"/>', f'<c s="1" r="{ref}"/>',
+                 "<c/>", "<c>", f"<c\tr='{ref}'/>", f'<col r="{ref}"/>']
+            )
+        )  # fmt: skip
+    dim = rng.choice(["", '<dimension ref="A1:C3"/>', '<dimension ref="B2:XFD1048576"/>'])
+    root = rng.choice(["worksheet", "x:worksheet"])
+    prefix = "x:" if root.startswith("x:") and rng.random() < 0.5 else ""
+    body = "".join(c.replace("<c", f"<{prefix}c", 1) for c in cells)
+    xml = f"<{root}>{dim}<sheetData><row>{body}</row></sheetData></{root}>".encode()
+    assert xlsx_extent(xml) == plain_xlsx_extent(xml)
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        b"<!DOCTYPE x><x/>",
+        b"<x/><! doctype x>",
+        b'<x><!ENTITY a "b"></x>',
+        b"<!--c--><!\tEntity y>",
+    ],
+)
+def test_declarations_are_refused_however_written(xml: bytes) -> None:
+    from sheetreview.read.sniff import Refusal, check_xml
+
+    with pytest.raises(Refusal):
+        check_xml(xml)
+
+
+@pytest.mark.parametrize("xml", [b"<x>no declaration</x>", b"<x><!-- a comment --></x>", b""])
+def test_parts_without_a_declaration_pass(xml: bytes) -> None:
+    from sheetreview.read.sniff import check_xml
+
+    check_xml(xml)
+
+
+def test_a_mark_is_the_same_after_travelling_as_a_list() -> None:
+    from sheetreview.read.queries import Mark
+
+    mark = Mark("1a", 3, 40, True, "Review", "G5", "We checked")
+    assert Mark.unpacked(mark.packed()) == mark
+    assert Mark.unpacked(["1a", "3", "40", 1, "Review", "G5", ""]).rank == 3
+
+
+def test_ingest_and_its_readers_do_not_import_pandas_or_xlsxwriter() -> None:
+    """Importing pandas costs each process of `ingest` about half a second."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sheetreview.cli, sheetreview.read.ingest; "
+        "print(sorted(m for m in ('pandas', 'xlsxwriter', 'matplotlib', 'openpyxl') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,8 @@ def ingest(
     folders.plan(out_dir, *given)  # refuses nested or missing folders before OUT is created
     _check_dirs(out_dir)
     with OutLock(out_dir, "ingest"):
+        if not (out_dir / out.LEDGER).exists():  # a first run: every file will be read
+            _start_readers_early()
         recover(out_dir)  # a killed run's publication is finished before OUT is read
         plan = folders.plan(out_dir, *given)  # again: a run that held the lock may have changed OUT
         entries = _walk(plan)
@@ -514,16 +517,17 @@ def _read_outcome(relpath: str, data: bytes, frameworks: dict[str, Framework]) -
         "assessment_date": date,
         "problems": [p.packed() for p in judged.problems],
         "answered": len(judged.judgements),
+        # Mark(...).packed(), without making a Mark of every judgement of every return.
         "marks": [
-            Mark(
+            [
                 j.aspect_code,
                 j.level_rank,
                 words(j.evidence),
-                bool(j.next_steps),
+                int(bool(j.next_steps)),
                 j.source_sheet,
                 j.source_cell,
                 j.query_answer,
-            ).packed()
+            ]
             for j in judged.judgements
         ],  # fmt: skip
         "lines": _render_lines(judged, fw.level_count, date),
@@ -564,12 +568,20 @@ HEAD_MARK, SOURCE_MARK = "\x01", "\x02"
 
 def _render_lines(judged: Judged, level_count: int, date: str) -> str:
     date_field = _field(date)
+    # A return's judgements come from one or two sheets: each sheet's field is made once.
+    sheets: dict[str, str] = {}
     lines = []
     for j in judged.judgements:
         head = _aspect_fields(j.aspect_code, j.aspect_title, j.level, j.level_rank, level_count)
+        sheet = sheets.get(j.source_sheet)
+        if sheet is None:
+            sheet = sheets[j.source_sheet] = _field(j.source_sheet)
+        cell = j.source_cell
+        if not (cell.isalnum() and cell.isascii()):  # an address (G12) is a field as it is
+            cell = _field(cell)
         lines.append(
             f"{HEAD_MARK}{head},{_field(j.evidence)},{_field(j.next_steps)},{SOURCE_MARK},"
-            f"{_field(j.source_sheet)},{_field(j.source_cell)},{date_field}\n"
+            f"{sheet},{cell},{date_field}\n"
         )
     return "".join(lines)
 
@@ -667,6 +679,31 @@ def _read_all(
         _read_alone(todo, i, definitions, accept)
 
 
+def _pool(jobs: int, definitions: list[dict[str, Any]]) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        jobs, initializer=_init_worker, initargs=(definitions,), mp_context=_reader_context()
+    )
+
+
+def _reader_context() -> BaseContext:
+    context = mp_context()
+    if context.get_start_method() == "forkserver":
+        # The server imports the reader once and each worker is forked from it ready to read,
+        # rather than every worker importing it again (a fifth of a second each).
+        context.set_forkserver_preload(["__main__", __name__])
+    return context
+
+
+def _start_readers_early() -> None:
+    """Start the server that readers are forked from, so that it imports the reader while this
+    process walks the folders and opens the ledger, not after. Only where it has such a server
+    (not on Windows); harmless if it is already running."""
+    if _reader_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def _items(todo: list[_Entry], batch: list[int]) -> list[tuple[int, str, str]]:
     return [(i, todo[i].path, todo[i].relpath) for i in batch]
 
@@ -679,9 +716,7 @@ def _run_batches(
     accept: Callable[[Iterable[tuple[int, str, int, bytes]]], None],
 ) -> list[int]:
     failed: list[int] = []
-    pool = ProcessPoolExecutor(
-        jobs, initializer=_init_worker, initargs=(definitions,), mp_context=mp_context()
-    )
+    pool = _pool(jobs, definitions)
     try:
         futures = {pool.submit(_read_chunk, _items(todo, b)): b for b in batches}
         pending = set(futures)
@@ -703,9 +738,7 @@ def _read_alone(
     definitions: list[dict[str, Any]],
     accept: Callable[[Iterable[tuple[int, str, int, bytes]]], None],
 ) -> None:
-    pool = ProcessPoolExecutor(
-        1, initializer=_init_worker, initargs=(definitions,), mp_context=mp_context()
-    )
+    pool = _pool(1, definitions)
     try:
         accept(pool.submit(_read_chunk, _items(todo, [i])).result())
     except BrokenProcessPool:
@@ -814,7 +847,7 @@ def _queries(results: list[_Result], frameworks: dict[str, Framework]) -> list[Q
         marks.append(
             Marks(r.entry.relpath, o["framework"], o["framework_version"], r.round,
                   o["school_urn"], o["school_name"],
-                  tuple(Mark.unpacked(m) for m in o.get("marks", ())))
+                  tuple(map(Mark.unpacked, o.get("marks", ()))))
         )  # fmt: skip
     found = find_queries(marks, frameworks, out.round_key)
     for q in found:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from sheetreview import layout
 from sheetreview.core import out
@@ -27,9 +28,9 @@ QUERY_COLUMNS = (
 OPEN, ANSWERED = "open", "answered"
 
 
-@dataclass(frozen=True)
-class Mark:
-    """One judgement, as the rules need it."""
+class Mark(NamedTuple):
+    """One judgement, as the rules need it. A tuple: ingest makes one for every judgement of
+    every return, and a frozen dataclass costs several times more to make."""
 
     code: str
     rank: int
@@ -106,17 +107,25 @@ def find_queries(
     for r in returns:
         if r.school_urn or r.school_name:
             history.setdefault((r.framework, r.school), []).append(r)
+    orders: dict[str, object] = {}  # a run has a few rounds and thousands of returns
+
+    def order(label: str) -> Any:
+        if label not in orders:
+            orders[label] = round_order(label)
+        return orders[label]
+
     found: list[Query] = []
     for r in returns:
         fw = frameworks.get(r.framework)
         if fw is None:
             continue
+        same = history.get((r.framework, r.school), [])
         earlier = [
             p
-            for p in history.get((r.framework, r.school), [])
-            if p.round and r.round and round_order(p.round) < round_order(r.round)
+            for p in same
+            if len(same) > 1 and p.round and r.round and order(p.round) < order(r.round)
         ]
-        previous = max(earlier, key=lambda p: round_order(p.round)) if earlier else None
+        previous = max(earlier, key=lambda p: order(p.round)) if earlier else None
         found.extend(return_queries(r, fw, previous))
     return found
 
@@ -136,6 +145,8 @@ def return_queries(r: Marks, fw: Framework, previous: Marks | None = None) -> li
     same = _same_level(r, fw, rules)
     if same is not None:
         found.append(same)
+    if not found:
+        return []
     order = {m.code: i for i, m in enumerate(r.marks)}
     found.sort(key=lambda f: order.get(f[0].code, 0))
     return [

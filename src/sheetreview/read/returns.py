@@ -26,7 +26,6 @@ from typing import Any, NamedTuple
 
 import defusedxml.ElementTree as DET
 from python_calamine import CalamineWorkbook
-from xlsxwriter.utility import xl_col_to_name
 
 from sheetreview import layout
 from sheetreview.framework import Framework, framework_for
@@ -334,12 +333,16 @@ def xlsx_extent(xml: bytes) -> tuple[int, int, bool]:
     calamine does, by trim_xlsx_sheet)."""
     # The root's tag tells whether elements carry a namespace prefix (<x:c ...>).
     pattern = _REF_RE if b"<worksheet" in xml[:2048] else _REF_NS_RE
-    refs = set(pattern.findall(xml))
-    # Both groups match together or not at all: (b"", b"") is a cell without a leading `r`.
-    exact = (b"", b"") not in refs
-    refs.discard((b"", b""))
-    n_rows = max(map(int, {r for _, r in refs}), default=0)
-    n_cols = max(map(col_number, {c for c, _ in refs}), default=0)
+    # Columns and rows apart, each set made in C: a sheet has hundreds of cells in a few dozen
+    # rows and columns.
+    refs = pattern.findall(xml)
+    letters, numbers = (set(part) for part in zip(*refs, strict=True)) if refs else (set(), set())
+    # Both groups match together or not at all: b"" is a cell without a leading `r`.
+    exact = b"" not in letters
+    letters.discard(b"")
+    numbers.discard(b"")
+    n_rows = max(map(int, numbers), default=0)
+    n_cols = max(map(col_number, letters), default=0)
     dim = _DIM_RE.search(xml)
     if dim:
         for m in _DIM_REF_RE.finditer(dim.group(1)):
@@ -356,12 +359,23 @@ def col_number(letters: bytes | str) -> int:
     return n
 
 
-_LETTERS = [xl_col_to_name(c) for c in range(MAX_COLS + 1)]
+def col_name(col: int) -> str:
+    """Letters of a 0-based column (0 -> A, 26 -> AA): written here, since importing xlsxwriter
+    for it costs every reader process 40 ms."""
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+_LETTERS = [col_name(c) for c in range(MAX_COLS + 1)]
 
 
 def address(row: int, col: int) -> str:
     """A1 address of a 0-based (row, col)."""
-    letters = _LETTERS[col] if col <= MAX_COLS else xl_col_to_name(col)
+    letters = _LETTERS[col] if col <= MAX_COLS else col_name(col)
     return f"{letters}{row + 1}"
 
 
@@ -776,27 +790,38 @@ def _review_rows(
     if "level" not in cols:
         return None
     out = []
-    c_code, c_level = cols["code"], cols["level"]
-    c_evidence, c_next = cols.get("evidence"), cols.get("next_steps")
+    c_code = cols["code"]
+    code_letters = address(0, c_code)[:-1]
+    # The level, evidence, next steps and answer columns, each with its letters (a cell's
+    # address is its letters and row number; this loop runs for every row of every return).
+    wanted = [
+        (c, address(0, c)[:-1] if c is not None else "")
+        for c in (cols["level"], cols.get("evidence"), cols.get("next_steps"))
+    ]
     c_answer = cols.get("query_answer")
+    answer_letters = address(0, c_answer)[:-1] if c_answer is not None else ""
     for r in range(r0 + 1, len(grid)):
         row = grid[r]
-        value = row[c_code] if c_code < len(row) else ""
+        n = len(row)
+        value = row[c_code] if c_code < n else ""
         if value is None or value == "":  # what _text makes "" without stripping
             continue
         code = _text(value)
         if not code:
             continue
+        number = str(r + 1)
+        level, evidence, next_steps = [
+            Found(row[c] if c < n else "", sheet, letters + number)
+            if c is not None
+            else Found(None, sheet, "")
+            for c, letters in wanted
+        ]
+        if c_answer is None:
+            answer = Found(None, sheet, "")
+        else:
+            answer = Found(row[c_answer] if c_answer < n else "", sheet, answer_letters + number)
         out.append(
-            AspectRow(
-                code,
-                sheet,
-                address(r, c_code),
-                _cell(row, r, c_level, sheet),
-                _cell(row, r, c_evidence, sheet),
-                _cell(row, r, c_next, sheet),
-                _cell(row, r, c_answer, sheet),
-            )
+            AspectRow(code, sheet, code_letters + number, level, evidence, next_steps, answer)
         )
     return out
 
@@ -832,12 +857,6 @@ def _header_row(
         if "code" in cols:
             return r, cols
     return None
-
-
-def _cell(row: list[Any], r: int, c: int | None, sheet: str) -> Found:
-    if c is None:
-        return Found(None, sheet, "")
-    return Found(row[c] if c < len(row) else "", sheet, address(r, c))
 
 
 def _by_layout(

@@ -335,6 +335,8 @@ def check_xml(data: bytes) -> None:
     head = data[:4]
     if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
         text = data.decode("utf-16", errors="replace").encode("utf-8", errors="replace")
+    elif b"<!" not in data:  # a declaration starts so: most parts are settled by one fast search
+        return
     else:
         text = data
     if _ENTITY_RE.search(text):
