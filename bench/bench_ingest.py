@@ -9,8 +9,9 @@ For each size (default 2,000; add 10,000 with --sizes 2000 10000) it measures, -
 (default 5), interleaved so that other work on the machine weighs on each alike:
 
 - `sheetreview ingest DIR -o OUT --quiet` with the default --jobs, run as the real command in a
-  child process into a fresh OUT each time (a cold ledger): wall time, and peak memory of the
-  whole process tree (the command and its reader processes, sampled from /proc);
+  child process into a fresh OUT each time (a cold ledger): wall time; peak memory of the whole
+  process tree (the command and its reader processes, sampled from /proc) comes from one more
+  run, untimed, since sampling takes CPU from the command;
 - the unzip floor: in two processes, each file read, its zip opened and every member inflated in
   full (zipfile.ZipFile.read, which also checks each member's CRC). The floor's pool is made
   inside the benchmark's own process (no interpreter start to pay), so the floor is, if anything,
