@@ -177,12 +177,27 @@ def _read_responses(path: Path) -> pd.DataFrame:
     They are most of the file's bytes (10,000 returns: 150 MB of text) and only that sheet uses
     them; without the columns, the summary points to responses.csv instead.
     """
+    if _lines_at_most(path, MAX_EVIDENCE_ROWS):  # surely few enough rows: read it in one pass
+        raw = _read_csv(path)
+        return raw[[c for c in raw.columns if c not in TEXT_COLUMNS]
+                   + [c for c in TEXT_COLUMNS if c in raw.columns]]  # fmt: skip
     raw = _read_csv(path, usecols=lambda c: c not in TEXT_COLUMNS)
     if len(raw) <= MAX_EVIDENCE_ROWS:
         text = _read_csv(path, usecols=lambda c: c in TEXT_COLUMNS)
         for column in text.columns:
             raw[column] = text[column]
     return raw
+
+
+def _lines_at_most(path: Path, limit: int) -> bool:
+    """Whether `path` has at most `limit` lines (so at most as many rows), counted in C."""
+    lines = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            lines += chunk.count(b"\n")
+            if lines > limit:
+                return False
+    return True
 
 
 # The school list the officer gave (report --schools, or ingest's): its la, trust and phase make

@@ -81,6 +81,9 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
+_NUMBERS = {int, float, type(None)}
+
+
 class Sheet:
     """A worksheet written row by row (constant_memory mode), with rows tall enough to read.
 
@@ -88,10 +91,15 @@ class Sheet:
     it overlapping), so each row's height is set here from its text and the column widths.
     """
 
+    # Rows go straight to the worksheet's XML (xlsx.RowWriter) unless this is False or a row holds
+    # a Link; the two ways write the same cells (the tests compare them).
+    fast = True
+
     def __init__(self, ws: Worksheet, widths: list[float]) -> None:
         self.ws = ws
         self.row = 0
         self.widths = widths
+        self.rows = xlsx.RowWriter(ws) if self.fast and xlsx.RowWriter.supports(ws) else None
         for col, width in enumerate(widths):
             ws.set_column(col, col, width)
 
@@ -100,13 +108,65 @@ class Sheet:
     ) -> int:
         """Write `values` on the next row; `fmts` is one format or one per value."""
         height = height or (self.fit(values) if fit else None)
+        if not isinstance(fmts, list):
+            fmts = [fmts] * len(values)
+        links = any(isinstance(value, Link) for value in values)
+        if links or not self._fast_rows([[v] for v in values], fmts, [height or None]):
+            self._put_row(values, fmts, height)
+        self.row += 1
+        return self.row - 1
+
+    def table(self, columns: list[list[Any]], fmts: list[Any], fit: bool = True) -> int:
+        """Write rows given column by column (all of one length, no Link among them) on the
+        next rows; `fmts[c]` is column c's format, or a list of one per row. Returns the row after
+        the last."""
+        n = len(columns[0]) if columns else 0
+        heights = self.fit_column_wise(columns) if fit else [None] * n
+        if not self._fast_rows(columns, fmts, heights):
+            for i, height in enumerate(heights):
+                values = [column[i] for column in columns]
+                row_fmts = [f[i] if isinstance(f, list) else f for f in fmts]
+                self._put_row(values, row_fmts, height)
+                self.row += 1
+            return self.row
+        self.row += n
+        return self.row
+
+    def _fast_rows(
+        self, columns: list[list[Any]], fmts: list[Any], heights: list[float | None]
+    ) -> bool:
+        """Rows through xlsx.RowWriter, when it can write them."""
+        if self.rows is None:
+            return False
+        cells = [self._cells(col, column) for col, column in enumerate(columns)]
+        return self.rows.write_rows(self.row, cells, fmts, heights)
+
+    def _put_row(self, values: list[Any], fmts: list[Any], height: float | None) -> None:
         if height:
             self.ws.set_row(self.row, height)
         for col, value in enumerate(values):
-            fmt = fmts[col] if isinstance(fmts, list) else fmts
-            put(self.ws, self.row, col, value, fmt)
-        self.row += 1
-        return self.row - 1
+            put(self.ws, self.row, col, value, fmts[col])
+
+    def _cells(self, col: int, values: list[Any]) -> list[Any]:
+        """Each value as `put` would write it: None (blank), a float (a number) or text."""
+        types = set(map(type, values))
+        if types == {str}:  # most columns: text, often long
+            if max(map(len, values), default=0) <= xlsx.MAX_CELL_CHARS:
+                return [v or None for v in values]
+        elif types <= _NUMBERS:  # counts and figures, NaN or None where there is none
+            return [None if v is None or v != v else float(v) for v in values]
+        return [self._cell(value, col, i) for i, value in enumerate(values)]
+
+    def _cell(self, value: Any, col: int, i: int) -> Any:
+        if _missing(value) or value == "":
+            return None
+        if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+            return float(value)
+        text = str(value)
+        if len(text) > xlsx.MAX_CELL_CHARS:  # Excel's limit: the cell says so, Data quality where
+            CUT_CELLS.append(f"'{self.ws.name}'!{xl_rowcol_to_cell(self.row + i, col)}")
+            text = xlsx.fit_cell_text(text)[0]
+        return text
 
     def fit(self, values: list[Any]) -> float | None:
         """The height wrapped text needs (None: one line, the default height)."""
@@ -115,6 +175,23 @@ class Sheet:
             if isinstance(value, str) and len(value) > self.widths[col]:
                 lines = max(lines, text_lines(value, self.widths[col]))
         return 15.0 * min(lines, MAX_LINES) if lines > 1 else None
+
+    def fit_column_wise(self, columns: list[list[Any]]) -> list[float | None]:
+        """`fit` of every row of `columns`, a column at a time."""
+        n = len(columns[0]) if columns else 0
+        most = [1] * n
+        for column, width in zip(columns, self.widths, strict=False):
+            per_line = max(1, int(width * 1.2))
+            lines = [
+                (
+                    (-(-len(v) // per_line) if "\n" not in v else text_lines(v, width))
+                    if isinstance(v, str) and len(v) > width
+                    else 1
+                )
+                for v in column
+            ]
+            most = list(map(max, most, lines))
+        return [15.0 * min(lines, MAX_LINES) if lines > 1 else None for lines in most]
 
     def skip(self, n: int = 1) -> None:
         self.row += n
@@ -303,7 +380,7 @@ def write_summary(
             expected,
         )
         _write_all(ctx)
-        wb.close()
+        xlsx.close_quickly(wb)
 
     fs.write_atomic(path, write)
     return path
@@ -682,13 +759,20 @@ def _matrix_rows(
     overall = ctx.bench.of(ctx.bench.school_overall, cohort)
     labels = bm.by_school(rows, "level", overall["school"], codes, "")
     ranks = bm.by_school(rows, "level_rank", overall["school"], codes, 0)
+    if overall.empty:
+        return
     st = ctx.st
     by_rank = st.level_formats(fw.level_count, align="center")
-    for school, label_row, rank_row in zip(overall.itertuples(), labels, ranks, strict=True):
-        fmts = [by_rank[int(r)] for r in rank_row]
-        values = [school.school_urn, school.school_name, *label_row]
-        values += [school.aspects_answered, words.on_scale(fw, school.mean_rank), school.percentile]
-        sh.line(values, [None, None, *fmts, st.whole, st.dec1, st.whole], fit=False)
+    columns = [
+        overall["school_urn"].tolist(),
+        overall["school_name"].tolist(),
+        *(list(column) for column in zip(*labels, strict=True)),
+        overall["aspects_answered"].tolist(),
+        [words.on_scale(fw, m) for m in overall["mean_rank"].tolist()],
+        overall["percentile"].tolist(),
+    ]
+    level_fmts = [[by_rank[int(r)] for r in column] for column in zip(*ranks, strict=True)]
+    sh.table(columns, [None, None, *level_fmts, st.whole, st.dec1, st.whole], fit=False)
 
 
 # --- Aspects --------------------------------------------------------------------------------------
@@ -820,12 +904,21 @@ def _school_rows(
     st = ctx.st
     fmts = [None, None, st.whole, st.dec1, st.dec1, st.position_value, st.whole, st.whole,
             st.whole, st.whole, *[st.position_value] * len(codes)]  # fmt: skip
-    for s, diff in zip(overall.itertuples(), differences, strict=True):
-        counts = [sum(d is not None and op(d) for d in diff) for op in _SIGNS]
-        values = [s.school_urn, s.school_name, s.aspects_answered, words.on_scale(fw, s.mean_rank),
-                  words.on_scale(fw, s.cohort_median),
-                  s.difference, s.percentile, *counts, *diff]  # fmt: skip
-        sh.line(values, fmts, fit=False)
+    if overall.empty:
+        return
+    counts = [[sum(d is not None and op(d) for d in diff) for diff in differences] for op in _SIGNS]
+    columns = [
+        overall["school_urn"].tolist(),
+        overall["school_name"].tolist(),
+        overall["aspects_answered"].tolist(),
+        [words.on_scale(fw, m) for m in overall["mean_rank"].tolist()],
+        [words.on_scale(fw, m) for m in overall["cohort_median"].tolist()],
+        overall["difference"].tolist(),
+        overall["percentile"].tolist(),
+        *counts,
+        *([row[i] for row in differences] for i in range(len(codes))),
+    ]
+    sh.table(columns, fmts, fit=False)
 
 
 # Aspects above, at and below the median, by the sign of the difference.
@@ -894,16 +987,22 @@ def _evidence_elsewhere(ctx: Context) -> None:
 
 def _evidence_rows(ctx: Context, sh: Sheet, several: bool) -> None:
     rows = evidence_rows(ctx.bench)
+    if rows.empty:
+        return
     n_levels = {fid: fw.level_count for fid, fw in ctx.bench.frameworks.items()}
     st = ctx.st
-    for row in rows.itertuples():
-        level_fmt = st.level(n_levels[row.framework], row.rank, valign="top")
-        values = [row.school_urn, row.school_name, row.aspect_code, row.aspect_title, row.level,
-                  row.evidence, row.next_steps]  # fmt: skip
-        fmts = [st.top, st.top, st.top, st.wrap, level_fmt, st.wrap, st.wrap]
-        if several:
-            values, fmts = [row.framework, row.round, *values], [st.top, st.top, *fmts]
-        sh.line(values, fmts)
+    level_fmt: dict[tuple, Any] = {}  # one format per framework and rank, looked up once
+    keys = list(zip(rows["framework"].tolist(), rows["rank"].tolist(), strict=True))
+    keys = [(f, None if _missing(r) else r) for f, r in keys]
+    for key in dict.fromkeys(keys):
+        level_fmt[key] = st.level(n_levels[key[0]], key[1], valign="top")
+    level_fmts = [level_fmt[key] for key in keys]
+    names = ["school_urn", "school_name", "aspect_code", "aspect_title", "level", "evidence",
+             "next_steps"]  # fmt: skip
+    fmts = [st.top, st.top, st.top, st.wrap, level_fmts, st.wrap, st.wrap]
+    if several:
+        names, fmts = ["framework", "round", *names], [st.top, st.top, *fmts]
+    sh.table([rows[name].tolist() for name in names], fmts)
 
 
 # --- Data quality ---------------------------------------------------------------------------------
@@ -935,13 +1034,16 @@ def write_data_quality(ctx: Context) -> None:
     sh.line(["Every file read"], ctx.st.heading, fit=False)
     header_row = sh.line([c.replace("_", " ") for c in columns], ctx.st.header)
     fmts = [ctx.st.wrap if c in ("reason", "file") else ctx.st.top for c in columns]
-    files = ctx.files[columns]
-    for row in files.itertuples(index=False):
-        values = [
-            _number(v) if c in NUMERIC_FILE_COLUMNS else v
-            for c, v in zip(columns, row, strict=True)
-        ]
-        sh.line(values, fmts)
+    if not ctx.files.empty:
+        sh.table(
+            [
+                [_number(v) for v in ctx.files[c].tolist()]
+                if c in NUMERIC_FILE_COLUMNS
+                else ctx.files[c].tolist()
+                for c in columns
+            ],
+            fmts,
+        )
     _table_finish(sh.ws, header_row, sh.row - 1, max(len(columns) - 1, 0))
 
 
@@ -1015,8 +1117,8 @@ def write_problems(ctx: Context) -> None:
     )
     header_row = sh.line(columns, ctx.st.header)
     fmts = [ctx.st.wrap if c in ("message", "file") else ctx.st.top for c in columns]
-    for row in ctx.problems.itertuples(index=False):
-        sh.line(list(row), fmts)
+    if not ctx.problems.empty:
+        sh.table([ctx.problems[c].tolist() for c in columns], fmts)
     _table_finish(sh.ws, header_row, sh.row - 1, max(len(columns) - 1, 0))
 
 
