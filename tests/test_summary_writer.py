@@ -185,6 +185,10 @@ def test_inline_text_escapes_as_xlsxwriter_does(text):
     assert xlsx.inline_texts([text] * 300) == [expected] * 300
 
 
+def test_whitespace_is_what_str_isspace_says():
+    assert {chr(c) for c in range(0x110000) if chr(c).isspace()} == xlsx.WHITESPACE
+
+
 def test_fast_rows_and_xlsxwriter_writes_interleave_on_one_sheet(tmp_path):
     def make(path: Path, fast: bool) -> dict[str, bytes]:
         wb = xlsxwriter.Workbook(str(path), xlsx.options(constant_memory=True))

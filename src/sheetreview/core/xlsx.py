@@ -103,6 +103,11 @@ _ESCAPED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL_CHAR = re.compile(r"([\x00-\x08\x0b-\x1f])")
 _WORKSHEET_NEEDS = ("fh", "previous_row", "row_info", "col_info", "xls_strmax", "set_row",
                     "_write_single_row", "_write_row", "_check_dimensions")  # fmt: skip
+# What str.isspace (and so xlsxwriter's test for a leading or trailing space) calls a space.
+WHITESPACE = frozenset(
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 _CHUNK = 256  # texts checked for characters to escape at once
 
 
@@ -244,7 +249,7 @@ class RowWriter:
             head = f'{next(iter(styles.values()))} t="inlineStr"><is><t'
             return [
                 f'{head} xml:space="preserve">{t}</t></is></c>'
-                if t[0].isspace() or t[-1].isspace()
+                if t[0] in WHITESPACE or t[-1] in WHITESPACE
                 else f"{head}>{t}</t></is></c>"
                 for t in escaped
             ]
@@ -279,8 +284,10 @@ class RowWriter:
             if default is not None:
                 column = [default if f is None and v is not None else f
                           for v, f in zip(values, column, strict=True)]  # fmt: skip
-            for i, fmt in enumerate(column):
+                unique = dict(zip(map(id, column), column, strict=True)).values()
+            for fmt in unique:
                 if fmt is not None and fmt.xf_index is None:
+                    i = column.index(fmt)  # the first row using it, found in C
                     seen = first.get(id(fmt))
                     if seen is None or i < seen[0]:
                         first[id(fmt)] = (i, col, fmt)
