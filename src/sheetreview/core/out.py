@@ -181,7 +181,7 @@ def write_table(table: pd.DataFrame, path: Path) -> Path:
     # The csv module leaves a bare CR unquoted when lines end in LF; a table holding one (rare:
     # a school name typed with it) has all its text quoted so that CR cannot split a row.
     has_cr = any(
-        table[c].astype(str).str.contains("\r", regex=False).any()
+        _may_hold(table[c], ("\r",)) and table[c].astype(str).str.contains("\r", regex=False).any()
         for c in table.columns
         if table[c].dtype == object
     )
@@ -198,7 +198,7 @@ def guard_table(table: pd.DataFrame) -> pd.DataFrame:
     copied = False
     for column in table.columns:
         values = table[column]
-        if values.dtype != object:
+        if values.dtype != object or not _may_hold(values, _LINE_STARTS):
             continue
         text = values.astype(str)
         risky = text.str.startswith(_TRIGGERS + ("'",)) & values.map(lambda v: isinstance(v, str))
@@ -207,6 +207,20 @@ def guard_table(table: pd.DataFrame) -> pd.DataFrame:
                 table, copied = table.copy(), True
             table.loc[risky, column] = text[risky].map(neutralise)
     return table
+
+
+_LINE_STARTS = tuple("\n" + t for t in (*_TRIGGERS, "'"))
+
+
+def _may_hold(values: pd.Series, needles: tuple[str, ...]) -> bool:
+    """Whether any of `needles` may be in the values joined by newlines (each then starts with
+    one); False only when none is. One scan in C instead of a Python call per value: tables of
+    10,000 returns hold millions of values, and almost none needs a guard."""
+    try:
+        joined = "\n" + "\n".join(values)
+    except TypeError:  # not all text: let the exact test decide
+        return True
+    return any(needle in joined for needle in needles)
 
 
 _RETURN_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls", ".xlsb")
@@ -273,13 +287,5 @@ def restore_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _any_guarded(values: pd.Series) -> bool:
-    """Whether any value starts with `'`. The joined text is scanned first, in C (evidence
-    columns hold megabytes, value by value that is most of reading responses.csv); only where
-    a line of it starts with `'` are the values looked at one by one."""
-    try:
-        joined = "\n".join(values)
-    except TypeError:  # not all text
-        return bool(values.str.startswith("'").any())
-    if not joined.startswith("'") and "\n'" not in joined:
-        return False
-    return bool(values.str.startswith("'").any())
+    """Whether any value starts with `'` (evidence columns hold megabytes: scanned in C first)."""
+    return _may_hold(values, ("\n'",)) and bool(values.str.startswith("'").any())
