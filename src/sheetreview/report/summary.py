@@ -6,7 +6,9 @@ workbook's string conversions are off, so it stays text: a school called `=1+1` 
 
 The workbook is written in constant_memory mode (rows stream to disk) so a cohort of 10,000 schools
 fits in memory and time; that mode needs every sheet written top row first, which is why each
-writer below goes strictly down the sheet.
+writer below goes strictly down the sheet. Rows go to the sheet's XML through xlsx.RowWriter, a
+table at a time where there are many (`Sheet.table`): xlsxwriter's own per-cell calls were most
+of a report's time, and RowWriter writes the same bytes (tests/test_summary_writer.py).
 
 Each cohort (one framework in one round) gets its own Matrix, Aspects and Schools sheets: levels
 of two frameworks are never put on one scale.
