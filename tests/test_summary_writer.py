@@ -244,3 +244,10 @@ def test_responses_read_in_one_pass_or_two_give_the_same_table(hostile_out, monk
     assert list(one.columns) == list(two.columns)
     assert one.equals(two)
     assert list(one.columns)[-2:] == ["evidence", "next_steps"]
+
+
+def test_tables_written_a_few_rows_at_a_time_give_the_same_bytes(hostile_out, both_ways, tmp_path):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(summary, "TABLE_CHUNK", 2)
+        chunked = write(hostile_out, tmp_path / "chunked.xlsx")
+    assert parts(chunked) == parts(both_ways[0])

@@ -84,6 +84,7 @@ def _missing(value: Any) -> bool:
 
 
 _NUMBERS = {int, float, type(None)}
+TABLE_CHUNK = 2_000  # rows written at once by Sheet.table
 
 
 class Sheet:
@@ -123,6 +124,12 @@ class Sheet:
         next rows; `fmts[c]` is column c's format, or a list of one per row. Returns the row after
         the last."""
         n = len(columns[0]) if columns else 0
+        if n > TABLE_CHUNK:  # a few thousand rows at a time: their XML is held in memory
+            for start in range(0, n, TABLE_CHUNK):
+                part = slice(start, start + TABLE_CHUNK)
+                self.table([c[part] for c in columns],
+                           [f[part] if isinstance(f, list) else f for f in fmts], fit)  # fmt: skip
+            return self.row
         heights = self.fit_column_wise(columns) if fit else [None] * n
         if not self._fast_rows(columns, fmts, heights):
             for i, height in enumerate(heights):
