@@ -168,3 +168,38 @@ def test_a_cell_cut_to_excel_s_limit_says_so_there_and_in_data_quality(tmp_path:
     quality = [v for row in book["Data quality"].iter_rows(values_only=True) for v in row if v]
     said = [v for v in quality if isinstance(v, str) and "more than 32,767 characters" in v]
     assert len(said) == 1 and "'Evidence'!" in said[0]
+
+
+SNEAKY = "<r><t>a</t></r></si><si><r><t>=1+1</t></r>"  # markup xlsxwriter would pass through
+
+
+@pytest.mark.parametrize("constant_memory", [False, True])
+def test_text_shaped_like_rich_text_is_written_as_typed(tmp_path: Path, constant_memory) -> None:
+    """xlsxwriter writes a string that starts <r> and ends </r> unescaped, as its own rich text."""
+    import xlsxwriter
+
+    from sheetreview.core import xlsx
+
+    path = tmp_path / "t.xlsx"
+    book = xlsxwriter.Workbook(path, xlsx.options(constant_memory=constant_memory))
+    sheet = book.add_worksheet()
+    bold = book.add_format({"bold": True})
+    xlsx.write_text(sheet, 0, 0, SNEAKY)
+    xlsx.write_text(sheet, 1, 0, SNEAKY, bold)
+    xlsx.write_text(sheet, 2, 0, "plain")
+    book.close()
+    ws = openpyxl.load_workbook(path).active
+    assert [ws.cell(r, 1).value for r in (1, 2, 3)] == [SNEAKY, SNEAKY, "plain"]
+    assert ws.cell(2, 1).font.b
+
+
+def test_a_school_named_like_rich_text_gets_its_name_in_its_workbook(tmp_path: Path) -> None:
+    from sheetreview.framework import builtin
+    from sheetreview.schools import School
+    from sheetreview.workbook import write_workbook
+
+    path = write_workbook(
+        builtin("edtech-srf"), tmp_path / "w.xlsx", school=School("100001", SNEAKY)
+    )
+    values = [c.value for ws in openpyxl.load_workbook(path) for row in ws.iter_rows() for c in row]
+    assert SNEAKY in values

@@ -236,7 +236,7 @@ def _put(sheet: Any, row: int, col: int, text: str, cell_format: Any = None) -> 
     if text == "":  # a truly empty cell, not an empty string, so "blank" means blank
         _ok(sheet.write_blank(row, col, None, cell_format), where)
     else:
-        _ok(sheet.write_string(row, col, text, cell_format), where)
+        _ok(xlsx.write_text(sheet, row, col, text, cell_format), where)
 
 
 def _width(sheet: Any, first: int, last: int, width: float) -> None:

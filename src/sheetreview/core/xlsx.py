@@ -2,7 +2,7 @@
 
 xlsxwriter turns a string that looks like a formula, a URL or a number into one unless told not
 to; text from a return must never become a live formula or link, so every workbook is opened with
-`WORKBOOK_OPTIONS` and text goes through `write_string`.
+`WORKBOOK_OPTIONS` and text goes through `write_text` (write_string, and one more guard: see there).
 """
 
 from __future__ import annotations
@@ -26,6 +26,23 @@ WORKBOOK_OPTIONS = {
 MAX_ROW_HEIGHT = 409.0  # Excel's limit, in points
 MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
 A4 = 9  # xlsxwriter's paper code
+
+
+def write_text(ws: Any, row: int, col: int, text: str, cell_format: Any = None) -> int:
+    """`write_string`, except for text that starts with "<r>" and ends with "</r>".
+
+    xlsxwriter takes such a string for the XML of a rich string it made itself and writes it
+    into the file unescaped: a school could type markup, a formula among it, into a return and
+    have it become part of a workbook we write. Written as plain fragments of a rich string
+    (xlsxwriter wants at least three), the same characters are escaped like any text and the
+    cell reads exactly as typed.
+    """
+    if text.startswith("<r>") and text.endswith("</r>"):
+        fragments = (text[:1], text[1:2], text[2:])
+        if cell_format is None:
+            return ws.write_rich_string(row, col, *fragments)
+        return ws.write_rich_string(row, col, *fragments, cell_format)
+    return ws.write_string(row, col, text, cell_format)
 
 
 def options(**extra: Any) -> dict[str, Any]:

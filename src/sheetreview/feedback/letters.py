@@ -460,7 +460,7 @@ def write_letter_xlsx(path: Path, letter: Letter, titles: dict[str, str]) -> Non
             "Please check": wb.add_format({"bg_color": "#FFC000", "valign": "top", "border": 1}),
             "Resend": wb.add_format({"bg_color": "#F4B084", "valign": "top", "border": 1}),
         }
-        ws.write_string(0, 0, "What to fix in your self-review return", fmt["title"])
+        xlsx.write_text(ws, 0, 0, "What to fix in your self-review return", fmt["title"])
         details = [
             ("School", letter.school_name or "(not identified)"),
             ("URN", letter.school_urn or "(not identified)"),
@@ -470,9 +470,9 @@ def write_letter_xlsx(path: Path, letter: Letter, titles: dict[str, str]) -> Non
             for rf in letter.files
         ]
         for row, (label, value) in enumerate(details, start=1):
-            ws.write_string(row, 0, label, fmt["label"])
+            xlsx.write_text(ws, row, 0, label, fmt["label"])
             ws.merge_range(row, 1, row, len(_COLUMNS) - 1, "", fmt["value"])
-            ws.write_string(row, 1, value, fmt["value"])
+            xlsx.write_text(ws, row, 1, value, fmt["value"])
             ws.set_row(row, _LINE_POINTS * _lines_needed(value, 150))
         top = len(details) + 2
         _write_items(ws, top, letter.items, fmt)
@@ -483,14 +483,16 @@ def write_letter_xlsx(path: Path, letter: Letter, titles: dict[str, str]) -> Non
 
 def _write_items(ws, top: int, items: list[Item], fmt: dict) -> None:
     for col, (title, width) in enumerate(_COLUMNS):
-        ws.write_string(top, col, title, fmt["head"])
+        xlsx.write_text(ws, top, col, title, fmt["head"])
         ws.set_column(col, col, width)
     for n, item in enumerate(items, 1):
         r = top + n
         cells = (item.file, item.sheet, item.cell, item.priority, item.found, item.todo)
         ws.write_number(r, 0, n, fmt["wrap"])
         for col, text in enumerate(cells, start=1):
-            ws.write_string(r, col, text, fmt.get(text, fmt["wrap"]) if col == 4 else fmt["wrap"])
+            xlsx.write_text(
+                ws, r, col, text, fmt.get(text, fmt["wrap"]) if col == 4 else fmt["wrap"]
+            )
         lines = max(_lines_needed(t, _COLUMNS[c][1]) for c, t in enumerate(cells, start=1))
         ws.set_row(r, _LINE_POINTS * lines)
 

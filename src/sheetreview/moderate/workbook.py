@@ -77,7 +77,7 @@ def _build(
     _title(sheet, fw, school, round_label, fmt)
     for col, (text, width) in enumerate(COLUMNS):
         sheet.set_column(col, col, width)
-        sheet.write_string(HEADER_ROW, col, text, fmt["header"])
+        xlsx.write_text(sheet, HEADER_ROW, col, text, fmt["header"])
     row = HEADER_ROW + 1
     for aspect in fw.aspects:
         said = judged.get(aspect.code, Judged(""))
@@ -124,21 +124,24 @@ def _text(sheet: Any, row: int, col: int, text: str, cell_format: Any) -> None:
     # Evidence is the school's own text: always a string, never a formula or a link.
     shown, _cut = xlsx.fit_cell_text(str(text or ""))
     if shown:
-        sheet.write_string(row, col, shown, cell_format)
+        xlsx.write_text(sheet, row, col, shown, cell_format)
     else:
         sheet.write_blank(row, col, None, cell_format)
 
 
 def _title(sheet: Any, fw: Framework, school: School, round_label: str, fmt: dict) -> None:
-    sheet.merge_range(0, 0, 0, 6, f"Moderation: {school.name} ({school.urn})", fmt["title"])
+    sheet.merge_range(0, 0, 0, 6, "", fmt["title"])
+    xlsx.write_text(sheet, 0, 0, f"Moderation: {school.name} ({school.urn})", fmt["title"])
     what = f"{fw.title} ({fw.id} {fw.version}), round {round_label}"
-    sheet.merge_range(1, 0, 1, 6, what, fmt["note"])
+    sheet.merge_range(1, 0, 1, 6, "", fmt["note"])
+    xlsx.write_text(sheet, 1, 0, what, fmt["note"])
     hint = (
         f"For each aspect you moderate, choose '{layout.MODERATED_LEVEL_HEADER}' from the list "
         f"and say why in '{layout.MODERATOR_COMMENT_HEADER}'. Leave aspects you did not look at "
         "blank. The school's own columns are locked."
     )
-    sheet.merge_range(2, 0, 2, 6, hint, fmt["note"])
+    sheet.merge_range(2, 0, 2, 6, "", fmt["note"])
+    xlsx.write_text(sheet, 2, 0, hint, fmt["note"])
     sheet.set_row(2, 32)
 
 
@@ -149,7 +152,7 @@ def _protect(sheet: Any) -> None:
 
 def _lists(book: Any, sheet: Any, fw: Framework, fmt: dict) -> None:
     for i, level in enumerate(fw.levels):
-        sheet.write_string(i, 0, level.label, fmt["text"])
+        xlsx.write_text(sheet, i, 0, level.label, fmt["text"])
     book.define_name(layout.LEVELS_NAME, f"='{layout.LISTS_SHEET}'!$A$1:$A${len(fw.levels)}")
     sheet.hide()
     _protect(sheet)
@@ -166,8 +169,8 @@ def _identity(
     book: Any, sheet: Any, fw: Framework, school: School, round_label: str, fmt: dict
 ) -> None:
     for i, (key, value) in enumerate(identity(fw, school, round_label).items()):
-        sheet.write_string(i, 0, key, fmt["text"])
-        sheet.write_string(i, 1, value, fmt["text"])
+        xlsx.write_text(sheet, i, 0, key, fmt["text"])
+        xlsx.write_text(sheet, i, 1, value, fmt["text"])
         book.set_custom_property(layout.PROPERTY_PREFIX + key, value, "text")
     sheet.very_hidden()
     _protect(sheet)

@@ -72,7 +72,7 @@ def put(ws: Worksheet, row: int, col: int, value: Any, fmt: Any = None) -> None:
         text, cut = xlsx.fit_cell_text(str(value))
         if cut:  # Excel's limit: the cell says so, and Data quality lists where
             CUT_CELLS.append(f"'{ws.name}'!{xl_rowcol_to_cell(row, col)}")
-        ws.write_string(row, col, text, fmt)
+        xlsx.write_text(ws, row, col, text, fmt)
 
 
 # Cells of the workbook being written whose text was cut to Excel's limit (reset per workbook).
