@@ -505,14 +505,7 @@ def _read_outcome(relpath: str, data: bytes, frameworks: dict[str, Framework]) -
     round_where = raw.start.get("round")
     date = judged.assessment_date.isoformat() if judged.assessment_date else ""
     return {
-        "status": "read",
-        "framework": fw.id,
-        "framework_version": fw.version,
-        "level_count": fw.level_count,
-        "aspects_total": len(fw.aspects),
-        "school_urn": judged.school_urn,
-        "school_name": judged.school_name,
-        "round": judged.round,
+        **_read_identity(judged, fw),
         "round_where": [round_where.sheet, round_where.cell] if round_where else ["", ""],
         "assessment_date": date,
         "problems": [p.packed() for p in judged.problems],
@@ -534,11 +527,10 @@ def _read_outcome(relpath: str, data: bytes, frameworks: dict[str, Framework]) -
     }
 
 
-def _moderation_outcome(judged: Judged, fw: Framework) -> dict[str, Any]:
-    """A moderator's workbook: its levels go to moderations.csv, never to responses.csv."""
+def _read_identity(judged: Judged, fw: Framework) -> dict[str, Any]:
+    """What every file read says of itself: its framework, and the school and round it is for."""
     return {
         "status": "read",
-        "kind": layout.MODERATION_KIND,
         "framework": fw.id,
         "framework_version": fw.version,
         "level_count": fw.level_count,
@@ -546,6 +538,14 @@ def _moderation_outcome(judged: Judged, fw: Framework) -> dict[str, Any]:
         "school_urn": judged.school_urn,
         "school_name": judged.school_name,
         "round": judged.round,
+    }
+
+
+def _moderation_outcome(judged: Judged, fw: Framework) -> dict[str, Any]:
+    """A moderator's workbook: its levels go to moderations.csv, never to responses.csv."""
+    return {
+        **_read_identity(judged, fw),
+        "kind": layout.MODERATION_KIND,
         "round_where": ["", ""],
         "assessment_date": "",
         "problems": [p.packed() for p in judged.problems],
