@@ -14,11 +14,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Real spreadsheet programs, for the tests that save workbooks the way schools do, and LibreOffice's
-# Python bridge (python3-uno, for the system python3) for the tests that type into cells.
-OFFICE_PACKAGES := libreoffice-calc-nogui python3-uno gnumeric poppler-utils
+# Python bridge (python3-uno, for the system python3) for the tests that type into cells; chattr
+# (e2fsprogs) makes a folder read-only even for root, for the test of an unwritable OUT.
+OFFICE_PACKAGES := libreoffice-calc-nogui python3-uno gnumeric poppler-utils e2fsprogs
 office:
 	@if ! command -v soffice >/dev/null 2>&1 || ! command -v ssconvert >/dev/null 2>&1 \
-		|| ! command -v pdftoppm >/dev/null 2>&1 || ! dpkg -s python3-uno >/dev/null 2>&1; then \
+		|| ! command -v pdftoppm >/dev/null 2>&1 || ! command -v chattr >/dev/null 2>&1 \
+		|| ! dpkg -s python3-uno >/dev/null 2>&1; then \
 		echo "Installing $(OFFICE_PACKAGES) (apt-get)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
@@ -55,8 +57,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Everything the tests use is installed above, so a missing tool fails the suite, never skips.
 test: $(STAMP) office fonts browser lint
-	$(BIN)/python -m pytest -q
+	SHEETREVIEW_TOOLS_REQUIRED=1 $(BIN)/python -m pytest -q
 
 format: $(STAMP)
 	$(BIN)/ruff format .

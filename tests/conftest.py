@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import os
 import shutil
 import zipfile
 from collections.abc import Callable, Mapping
@@ -23,6 +24,29 @@ from sheetreview.schools import School
 from sheetreview.workbook import Filled, write_workbook
 
 DATA = Path(__file__).parent / "data"
+
+# `make test` installs LibreOffice, python3-uno, Gnumeric, Chromium and chattr before it runs the
+# suite, and says so with this variable: there a missing tool is a failure, never a quiet skip.
+TOOLS_REQUIRED = os.environ.get("SHEETREVIEW_TOOLS_REQUIRED") == "1"
+
+
+def need(present: bool, what: str) -> None:
+    """Go on when `what` is here; without it, fail under `make test` and skip elsewhere."""
+    if present:
+        return
+    if TOOLS_REQUIRED:
+        pytest.fail(f"{what} is missing, though 'make test' installs it")
+    pytest.skip(f"{what} is not installed: run 'make test', which installs it")
+
+
+def needs(present: bool, what: str) -> pytest.MarkDecorator:
+    """`need` as a marker: skipped only outside `make test`, where the tool may be absent."""
+    return pytest.mark.skipif(
+        not present and not TOOLS_REQUIRED,
+        reason=f"{what} is not installed: run 'make test', which installs it",
+    )
+
+
 FOREIGN = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "foreign"
 
 

@@ -6,7 +6,9 @@ sqlite-utils' documentation test, this walks the click commands and looks for ea
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import click
@@ -51,16 +53,43 @@ def test_every_option_is_in_the_readme(path: str, option: str) -> None:
     assert re.search(rf"`{re.escape(option)}\b", README), f"README does not mention {path} {option}"
 
 
+def _machine_paths() -> list[str]:
+    """Where this checkout lives, its user's home and the temporary folder, on this machine."""
+    places = {ROOT.parent, Path.home(), Path(tempfile.gettempdir())}
+    return [
+        re.escape(str(place).rstrip("/\\") + os.sep) for place in places if len(place.parts) > 1
+    ]
+
+
 def test_the_package_names_no_working_notes_or_machine_paths() -> None:
     """The repository is the product: no tracker numbers, spec references or local paths."""
-    machine = ["/" + "work/", "/" + "home/\\w+/", "/tmp/" + "bash_jobs"]  # split: not a path here
-    pattern = re.compile("|".join([r"\bSPEC\b", r"\bissues? #?\d+\b", *machine]))
+    pattern = re.compile("|".join([r"\bSPEC\b", r"\bissues? #?\d+\b", *_machine_paths()]))
+    files = [
+        p for folder in ("src", "devtools", "scripts", "bench") for p in (ROOT / folder).rglob("*")
+    ]
     offenders = [
         f"{path.relative_to(ROOT)}:{n}"
-        for folder in ("src", "devtools", "scripts", "bench")
-        for path in sorted((ROOT / folder).rglob("*"))
-        if path.suffix in {".py", ".yaml", ".md", ".typ", ".html", ".css", ".js"}
+        for path in sorted([*files, *ROOT.glob("*.md"), ROOT / "Makefile"])
+        if path.suffix in {".py", ".yaml", ".md", ".typ", ".html", ".css", ".js", ""}
+        and path.is_file()
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if pattern.search(line)
     ]
     assert not offenders, offenders
+
+
+def test_under_make_test_a_missing_tool_fails_and_elsewhere_it_skips(monkeypatch) -> None:
+    import conftest
+
+    monkeypatch.setattr(conftest, "TOOLS_REQUIRED", True)
+    with pytest.raises(pytest.fail.Exception, match="make test' installs it"):
+        conftest.need(False, "Gnumeric")
+    monkeypatch.setattr(conftest, "TOOLS_REQUIRED", False)
+    with pytest.raises(pytest.skip.Exception, match="run 'make test'"):
+        conftest.need(False, "Gnumeric")
+    conftest.need(True, "Gnumeric")
+
+
+def test_make_test_tells_the_suite_its_tools_are_installed() -> None:
+    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\ntest:", 1)[1]
+    assert "SHEETREVIEW_TOOLS_REQUIRED=1" in recipe.split("\n\n", 1)[0]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import make_return
+from conftest import make_return, needs
 
 from devtools.office import have_libreoffice, libreoffice_convert
 from sheetreview import layout
@@ -19,7 +19,7 @@ from sheetreview.schools import School
 
 pytestmark = [
     pytest.mark.office,
-    pytest.mark.skipif(not have_libreoffice(), reason="LibreOffice is not installed"),
+    needs(have_libreoffice(), "LibreOffice"),
 ]
 
 

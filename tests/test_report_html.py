@@ -6,12 +6,12 @@ for Elm's statistics to be shown), one school named like an attack.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import need
 from test_benchmarks import judgements, write_out
 
 from devtools import browser
@@ -82,10 +82,7 @@ def test_the_first_screen_tells_the_story_in_words_not_ranks(report):
 
 
 def _need_chromium() -> None:
-    if browser.chromium_path() is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: 'make test' installs it")
-        pytest.skip("chromium is not installed: run 'make test', which installs it")
+    need(browser.chromium_path() is not None, "Chromium")
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 from click.testing import CliRunner
+from conftest import needs
 
 from devtools.office import have_libreoffice, libreoffice_convert
 from sheetreview.cli import cli
@@ -144,7 +145,7 @@ def test_xlsx_list_with_natural_headers_is_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.office
-@pytest.mark.skipif(not have_libreoffice(), reason="needs LibreOffice")
+@needs(have_libreoffice(), "LibreOffice")
 def test_ods_list_saved_by_libreoffice_is_read(tmp_path: Path) -> None:
     xlsx = write_xlsx(tmp_path / "list.xlsx", natural_rows())
     ods = libreoffice_convert(xlsx, tmp_path / "ods", "ods")

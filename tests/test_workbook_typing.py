@@ -21,6 +21,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import need, needs
 
 from devtools import office
 from sheetreview import layout
@@ -31,9 +32,9 @@ from sheetreview.workbook import write_workbook
 
 pytestmark = [
     pytest.mark.office,
-    pytest.mark.skipif(
-        not office.have_libreoffice() or office.uno_python() is None,
-        reason="needs LibreOffice and python3-uno (make test installs them)",
+    needs(
+        office.have_libreoffice() and office.uno_python() is not None,
+        "LibreOffice with python3-uno",
     ),
 ]
 
@@ -291,8 +292,7 @@ def test_files_saved_by_libreoffice_after_typing_are_ingested_with_the_typed_lev
 
 
 def test_gnumeric_recalculates_and_saves_levels_stored_as_numbers(typed) -> None:
-    if not office.have_gnumeric():
-        pytest.skip("needs Gnumeric (make test installs it)")
+    need(office.have_gnumeric(), "Gnumeric")
     saved = []
     for fw_id in FRAMEWORKS:
         run = typed[fw_id]
