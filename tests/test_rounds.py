@@ -385,7 +385,8 @@ def test_feedback_writes_a_short_reminder_for_each_missing_or_blank_school(
     assert not (out / "feedback" / "reminders" / names[0]).exists()
 
 
-def test_the_list_given_to_ingest_gives_the_report_its_comparator_groups(tmp_path: Path) -> None:
+def _ingested_with_trusts(tmp_path: Path) -> Path:
+    """Six schools ingested with a school list: five in Oak Trust, one alone in Elm Trust."""
     returns = tmp_path / "returns"
     for i in range(6):
         make_return(returns / f"s{i}.xlsx", urn=f"10000{i}", name=f"School {i}")
@@ -399,8 +400,13 @@ def test_the_list_given_to_ingest_gives_the_report_its_comparator_groups(tmp_pat
     )
     out = tmp_path / "out"
     ingest(returns, out, schools=listed, framework_id="edtech-srf")
+    return out
+
+
+def test_the_list_given_to_ingest_gives_the_report_its_comparator_groups(tmp_path: Path) -> None:
     from sheetreview.report.build import build_report
 
+    out = _ingested_with_trusts(tmp_path)
     build_report(out, school_charts=False, jobs=1)  # no --schools: ingest's list serves
     stats = rows(out / "aspect_stats.csv")
     assert {(r["group_by"], r["group"]) for r in stats} >= {("trust", "Oak Trust"), ("all", "")}
@@ -409,18 +415,7 @@ def test_the_list_given_to_ingest_gives_the_report_its_comparator_groups(tmp_pat
 def test_a_pack_says_where_the_school_stands_within_its_trust(tmp_path: Path) -> None:
     from sheetreview.packs.build import plan_packs
 
-    returns = tmp_path / "returns"
-    for i in range(6):
-        make_return(returns / f"s{i}.xlsx", urn=f"10000{i}", name=f"School {i}")
-    listed = tmp_path / "schools.csv"
-    listed.write_text(
-        "URN,School name,Trusts (name)\n"
-        + "".join(f"10000{i},School {i},{'Oak Trust' if i < 5 else 'Elm'}\n" for i in range(6)),
-        encoding="utf-8",
-    )
-    out = tmp_path / "out"
-    ingest(returns, out, schools=listed, framework_id="edtech-srf")
-    packs, _, _ = plan_packs(out, tmp_path / "packs")
+    packs, _, _ = plan_packs(_ingested_with_trusts(tmp_path), tmp_path / "packs")
     by_urn = {p.school_urn: p for p in packs}
     assert by_urn["100000"].groups[0].startswith("Within your trust (Oak Trust, 5 schools): your")
     assert "fewer than 5 schools" in by_urn["100005"].groups[0]
