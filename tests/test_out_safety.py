@@ -201,3 +201,44 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path: Path, cohort: Path)
     result = CliRunner().invoke(cli, ["ingest", str(cohort), "-o", str(out), "-q"])
     assert result.exit_code == 0, result.output
     assert not (out / LOCK_NAME).exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock: the POSIX lock")
+def test_a_holder_yet_to_write_its_record_is_named_once_it_has(tmp_path: Path) -> None:
+    """The instant between taking the lock and writing the record is waited through."""
+    import fcntl
+    import threading
+
+    holder = os.open(tmp_path / LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    record = {"command": "ingest", "pid": 4242, "host": "here", "started": "now"}
+    timer = threading.Timer(0.1, os.write, (holder, json.dumps(record).encode()))
+    timer.start()
+    try:
+        with pytest.raises(Exception, match="in use by 'sheetreview ingest' \\(process 4242"):
+            OutLock(tmp_path, "report").acquire()
+    finally:
+        timer.join()
+        os.close(holder)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock: the POSIX lock")
+def test_a_holder_letting_go_as_a_second_run_arrives_hands_the_lock_over(tmp_path: Path) -> None:
+    """A holder empties and removes its file before it unlocks; the second run takes over."""
+    import fcntl
+    import threading
+
+    holder = os.open(tmp_path / LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+
+    def let_go() -> None:
+        os.unlink(tmp_path / LOCK_NAME)
+        os.close(holder)
+
+    timer = threading.Timer(0.1, let_go)
+    timer.start()
+    try:
+        with OutLock(tmp_path, "report"):
+            assert json.loads((tmp_path / LOCK_NAME).read_text())["command"] == "report"
+    finally:
+        timer.join()

@@ -35,6 +35,7 @@ TEMP_PREFIXES = (".sheetreview-new-", ".sheetreview-old-", ".charts-new-", ".cha
 TEMP_SUFFIXES = (".tmp",)
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation in the record
 _LOCK_BYTE = 1 << 30  # the byte locked on Windows: far past the record, which stays readable
+_RECORD_WAITS = 100  # times 10 ms: how long a new holder may take to write its record
 
 
 class OutLock:
@@ -70,8 +71,10 @@ class OutLock:
                 self._acquire_by_record()
                 return
             if not locked:
-                holder = _read_record(self.path)
+                holder = _holder(fd, self.path)
                 os.close(fd)
+                if holder is None:
+                    continue  # its holder finished and removed it as we opened it: try again
                 raise OutputError(_busy(self.folder, holder))
             if _same_file(fd, self.path):
                 self._fd = fd
@@ -117,6 +120,23 @@ class OutLock:
             _os_unlock(self._fd)
             os.close(self._fd)
             self._fd = None
+
+
+def _holder(fd: int, path: Path) -> dict[str, Any] | None:
+    """The record of the run holding the lock on `fd`, or None once that run has finished.
+
+    A holder writes its record just after taking the lock and empties it just before
+    letting go, so an empty record is a moment to wait through, not an anonymous holder.
+    """
+    record: dict[str, Any] = {}
+    for _ in range(_RECORD_WAITS):
+        if not _same_file(fd, path):
+            return None
+        record = _read_record(path)
+        if record:
+            return record
+        time.sleep(0.01)
+    return record
 
 
 def _same_file(fd: int, path: Path) -> bool:
