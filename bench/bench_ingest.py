@@ -183,7 +183,7 @@ class TreeMemory:
         return self.peak
 
 
-def _child_env() -> dict[str, str]:
+def child_env() -> dict[str, str]:
     """The environment of a timed command, with compiled modules kept as an installed package
     keeps them: where PYTHONDONTWRITEBYTECODE is set, an editable install would otherwise compile
     every module of sheetreview from source in every process of every run. They are kept in the
@@ -199,7 +199,7 @@ def run_command(args: list[str], memory: bool = True) -> tuple[float, int, str]:
     /proc every 20 ms, which takes CPU from the command: memory=False times it alone (peak 0)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_child_env()
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env()
     )
     sampler = TreeMemory(proc.pid) if memory else None
     out, err = proc.communicate()

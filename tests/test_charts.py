@@ -4,6 +4,7 @@ request for school profiles), every figure closed, text from returns drawn as ty
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -232,3 +233,53 @@ def test_profile_tasks_share_a_background_among_enough_schools():
     assert [len(c) for c in charts.chunks(list(range(13)), 2, smallest=16)] == [13]
     sizes = [len(c) for c in charts.chunks(list(range(500)), 2, smallest=16)]
     assert sum(sizes) == 500 and max(sizes) == 25 and len(sizes) >= 8
+
+
+def _cohort_chart(tmp_path, name: str):
+    counts = np.array([[1, 2, 0, 1], [0, 5, 0, 0], [3, 0, 2, 1]], dtype=float)
+    (png,) = charts.distribution_chart(aspects(), counts, tmp_path / name)
+    with Image.open(png) as img:
+        return img.mode, img.info, np.asarray(img.convert("RGB")).astype(int)
+
+
+def test_cohort_chart_is_an_8_bit_png_of_what_matplotlib_draws(tmp_path, monkeypatch):
+    """The palette keeps white and the level colours exact; only anti-aliased edges may move,
+    and then slightly."""
+    mode, info, ours = _cohort_chart(tmp_path, "ours")
+    monkeypatch.setattr(charts, "_drawn_size", lambda fig: (0, 0))  # matplotlib's own PNG
+    their_mode, _, theirs = _cohort_chart(tmp_path, "theirs")
+    assert (mode, their_mode) == ("P", "RGBA")
+    assert round(info["dpi"][0]) == charts.DPI
+    assert ours.shape == theirs.shape
+    changed = np.abs(ours - theirs).max(axis=2)
+    assert (changed > 0).mean() < 0.05 and changed.max() <= 40
+    colours = {tuple(c) for c in ours.reshape(-1, 3)}
+    for hexa in ["#ffffff", *charts.level_colours(4)]:
+        assert tuple(round(c * 255) for c in to_rgb(hexa)) in colours
+
+
+def test_a_chart_of_few_colours_keeps_every_one(tmp_path):
+    pixels = Image.new("RGB", (40, 40), (255, 255, 255))
+    pixels.paste((215, 25, 28), (0, 0, 20, 20))
+    pixels.paste((44, 123, 182), (20, 20, 40, 40))
+    pixels.paste((89, 89, 89), (10, 30, 12, 40))
+    indexed = pixels.quantize(palette=charts.chart_palette(pixels), dither=Image.Dither.NONE)
+    assert np.array_equal(np.asarray(indexed.convert("RGB")), np.asarray(pixels))
+
+
+def _frozen_after_a_chart(base: str) -> int:
+    import gc
+
+    counts = np.array([[1, 2, 0, 1]], dtype=float)
+    charts.distribution_chart(aspects(1), counts, Path(base))
+    return gc.get_freeze_count()
+
+
+def test_a_worker_sets_aside_what_it_keeps_after_its_first_chart(tmp_path):
+    """Later charts' collections skip the worker's own objects; the report's process keeps
+    everything collectable."""
+    import gc
+
+    with charts.Drawer(2) as drawer:
+        assert drawer.submit(_frozen_after_a_chart, str(tmp_path / "w")).result() > 0
+    assert _frozen_after_a_chart(str(tmp_path / "here")) == gc.get_freeze_count() == 0

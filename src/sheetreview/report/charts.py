@@ -13,6 +13,7 @@ colour-vision deficiencies, unlike red-to-green).
 from __future__ import annotations
 
 import gc
+import io
 import math
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
@@ -164,7 +165,7 @@ def _save(fig: Figure, base: Path, formats: Sequence[str] = ("png",)) -> list[Pa
     paths = [base.with_suffix(".png")] + ([base.with_suffix(".svg")] if "svg" in formats else [])
     try:
         with quiet_glyphs():
-            fig.savefig(paths[0], dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+            _save_png(fig, paths[0])
             if len(paths) > 1:
                 fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None})
     finally:
@@ -172,7 +173,79 @@ def _save(fig: Figure, base: Path, formats: Sequence[str] = ("png",)) -> list[Pa
         # A closed figure sits in reference cycles with its 40 MB print-resolution buffer until
         # the cyclic collector runs: without this a worker grows by that much per chart.
         gc.collect()
+        _freeze_once()
     return paths
+
+
+def _save_png(fig: Figure, path: Path) -> None:
+    """The chart as an 8-bit PNG: a chart holds a few dozen flat colours and their anti-aliased
+    edges, and compressing a quarter of the bytes of matplotlib's 32-bit PNG (with its alpha
+    channel, opaque everywhere) took longer than drawing the chart."""
+    from PIL import Image
+
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", dpi=DPI, bbox_inches="tight")
+    size = _drawn_size(fig)
+    if size[0] * size[1] * 4 != raw.getbuffer().nbytes:  # another matplotlib: its own PNG
+        fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+        return
+    pixels = Image.frombuffer("RGBA", size, raw.getbuffer(), "raw", "RGBA", 0, 1).convert("RGB")
+    indexed = pixels.quantize(palette=chart_palette(pixels), dither=Image.Dither.NONE)
+    indexed.save(path, format="png", dpi=(DPI, DPI), compress_level=1)
+
+
+def _drawn_size(fig: Figure) -> tuple[int, int]:
+    """(width, height) of what savefig last drew: raw pixels carry no size, and the renderer
+    that drew them (cropped to the chart) has it."""
+    renderer = getattr(fig.canvas, "renderer", None)
+    return (int(renderer.width), int(renderer.height)) if renderer is not None else (0, 0)
+
+
+def chart_palette(pixels: Image.Image, exact: Sequence[tuple[int, int, int]] = ()) -> Image.Image:
+    """256 colours for `pixels`: `exact` and every flat colour exactly, the blends of their
+    anti-aliased edges approximately.
+
+    A flat colour is one that covers a noticeable share of the chart (a fill, the background,
+    the text); those stay exactly as drawn, so white stays white and a level's colour is the
+    level's colour. The blends are sampled by an octree and kept only where no flat colour is
+    near: PIL maps pixels to a palette through a coarse colour cache, and a blend next to a
+    flat colour could take that colour's pixels.
+    """
+    from PIL import Image
+
+    counted = pixels.getcolors(1 << 16) or []
+    counted.sort(reverse=True)
+    if 0 < len(counted) <= 256 and not set(exact) - {c for _, c in counted}:
+        colours = [c for _, c in counted]
+    else:
+        floor = pixels.width * pixels.height * _FLAT_SHARE
+        flat = list(dict.fromkeys([*exact, *(c for n, c in counted if n >= floor)]))[:128]
+        # Every third pixel of every third row is sample enough for the blends, at a ninth of
+        # the cost of sampling them all.
+        sample = Image.fromarray(np.asarray(pixels)[::3, ::3])
+        found = sample.quantize(256 - len(flat), method=Image.Quantize.FASTOCTREE).getpalette()
+        blends = [tuple(found[i : i + 3]) for i in range(0, len(found or []), 3)]
+        colours = flat + [b for b in blends if min(_distance(b, f) for f in flat) > 12]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([v for colour in colours[:256] for v in colour])
+    return palette
+
+
+_FLAT_SHARE = 0.0005  # a colour covering this share of a chart's pixels is one of its own
+_FROZEN = False
+
+
+def _freeze_once() -> None:
+    """After a worker's first chart, everything it keeps (matplotlib, fonts, caches) is set
+    aside from the cyclic collector: each later chart's collection then looks only at what that
+    chart made, not at the hundreds of thousands of objects a worker holds. Not in the process
+    that writes the report (charts drawn in-line): what it holds must stay collectable."""
+    global _FROZEN
+    import multiprocessing
+
+    if not _FROZEN and multiprocessing.parent_process() is not None:
+        gc.freeze()
+        _FROZEN = True
 
 
 # --- distribution -----------------------------------------------------------------------------
