@@ -283,3 +283,11 @@ def test_a_worker_sets_aside_what_it_keeps_after_its_first_chart(tmp_path):
     with charts.Drawer(2) as drawer:
         assert drawer.submit(_frozen_after_a_chart, str(tmp_path / "w")).result() > 0
     assert _frozen_after_a_chart(str(tmp_path / "here")) == gc.get_freeze_count() == 0
+
+
+def test_a_cohort_within_a_workers_share_is_one_task_and_the_largest_go_first():
+    cohorts = [list(range(58)), list(range(42)), list(range(30)), list(range(16)), []]
+    assert [len(t) for t in charts.profile_tasks(cohorts, 2)] == [58, 42, 30, 16]
+    tasks = charts.profile_tasks([list(range(500)), list(range(100))], 2)
+    assert len(tasks[0]) == 100 and sum(map(len, tasks)) == 600
+    assert max(len(t) for t in tasks[1:]) == 25  # the big cohort is shared out in small tasks

@@ -519,13 +519,10 @@ def _draw_and_write(
         started = start_charts(bench, chart_dir, drawer, formats)
         # A task never mixes cohorts: a worker draws each cohort's background once, not again
         # every time its next task holds another cohort's schools.
-        parts = [
-            part
-            for c in (bench.cohorts if school_charts else [])
-            for part in charts.chunks(
-                profiles(bench, c, chart_dir), drawer.workers, smallest=charts.PROFILES_PER_TASK
-            )
-        ]
+        parts = charts.profile_tasks(
+            [profiles(bench, c, chart_dir) for c in (bench.cohorts if school_charts else [])],
+            drawer.workers,
+        )
         todo = [p for part in parts for p in part]
         tasks = [drawer.submit(charts.draw_profiles, part, formats) for part in parts]
         extras = extras or Extras(tables(bench))

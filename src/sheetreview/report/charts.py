@@ -963,6 +963,24 @@ def chunks(items: list, workers: int, largest: int = 25, smallest: int = 1) -> l
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def profile_tasks(cohorts: list[list], workers: int) -> list[list]:
+    """The profiles of every cohort as worker tasks, the largest first.
+
+    A worker draws a cohort's background once and keeps it, so a cohort no larger than a
+    worker's fair share is one task, drawn against one background; a larger one is shared
+    between the workers in small tasks, which also even out the end of the run.
+    """
+    share = sum(map(len, cohorts)) / max(workers, 1)
+    whole = sorted((c for c in cohorts if c and len(c) <= share), key=len, reverse=True)
+    split = [
+        part
+        for c in cohorts
+        if len(c) > share
+        for part in chunks(c, workers, smallest=PROFILES_PER_TASK)
+    ]
+    return whole + split
+
+
 class Drawer:
     """Draws charts in worker processes while the caller goes on (in-line when jobs is 1).
 
