@@ -445,3 +445,17 @@ def test_return_openpyxl_cannot_open_gets_no_copy_and_the_run_goes_on(tmp_path: 
     assert summary.letters == 1 and summary.annotated == 0
     assert "No marked-up copy of fox.xlsx: openpyxl could not open or save it" in summary.lines()[2]
     assert list((tmp_path / "fb" / "annotated").iterdir()) == []
+
+
+def test_what_a_saved_copy_keeps_is_read_from_its_xml_as_openpyxl_reads_it(tmp_path: Path) -> None:
+    from sheetreview.feedback.annotate import guards, saved_guards
+
+    wb = openpyxl.load_workbook(make_return(tmp_path / "r.xlsx"))
+    extra = wb.create_sheet("R&D <notes>")
+    extra.protection.sheet = True
+    wb["Review"].protection.sheet = False
+    wb.save(tmp_path / "copy.xlsx")
+    found = saved_guards(tmp_path / "copy.xlsx")
+    assert found == guards(openpyxl.load_workbook(tmp_path / "copy.xlsx"))
+    assert found["Review"][0] >= 1 and found["R&D <notes>"] == (0, True)
+    assert found["Review"][1] is False

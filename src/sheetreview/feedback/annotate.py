@@ -11,6 +11,7 @@ changes in its own workbook: the copy is for reading.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import shutil
 import warnings
@@ -115,7 +116,7 @@ def _annotate(
         done["marked"], done["unplaced"] = _place_marks(wb, marks)
         wb.save(tmp)
         wb.close()
-        done["after"] = guards(load_workbook(tmp, keep_vba=keep_vba))
+        done["after"] = saved_guards(tmp)
 
     try:
         write_atomic(target, write)
@@ -138,6 +139,50 @@ def guards(wb) -> dict[str, tuple[int, bool]]:
         ws.title: (len(ws.data_validations.dataValidation), bool(ws.protection.sheet))
         for ws in wb.worksheets
     }
+
+
+def saved_guards(path: Path) -> dict[str, tuple[int, bool]]:
+    """`guards` of a workbook openpyxl has just saved, read from its XML: loading the copy
+    again took as long as marking it up.
+
+    The XML is openpyxl's own, so its elements carry no prefix and a text that looks like one
+    is escaped; the original passed ingest's bounds on size before it was copied.
+    """
+    with zipfile.ZipFile(path) as zf:
+        rels = {
+            m["Id"]: m["Target"]
+            for m in map(_attrs, _RELATIONSHIP.findall(_part(zf, "xl/_rels/workbook.xml.rels")))
+        }
+        found = {}
+        for sheet in map(_attrs, _SHEET.findall(_part(zf, "xl/workbook.xml"))):
+            target = rels.get(sheet.get("r:id", ""), "")
+            name = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            xml = _part(zf, name) if name in zf.namelist() else ""
+            protection = _PROTECTION.search(xml)
+            protected = protection is not None and _attrs(protection.group(0)).get("sheet") in (
+                "1",
+                "true",
+            )
+            found[html.unescape(sheet.get("name", ""))] = (
+                len(_VALIDATION.findall(xml)),
+                protected,
+            )
+    return found
+
+
+_RELATIONSHIP = re.compile(r"<Relationship\s[^>]*>")
+_SHEET = re.compile(r"<sheet\s[^>]*>")
+_PROTECTION = re.compile(r"<sheetProtection\b[^>]*>")
+_VALIDATION = re.compile(r"<dataValidation\b")
+_ATTR = re.compile(r'([\w:]+)="([^"]*)"')
+
+
+def _attrs(tag: str) -> dict[str, str]:
+    return dict(_ATTR.findall(tag))
+
+
+def _part(zf: zipfile.ZipFile, name: str) -> str:
+    return zf.read(name).decode("utf-8", errors="replace")
 
 
 def _has_drawings(path: Path) -> bool:

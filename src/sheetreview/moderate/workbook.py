@@ -69,7 +69,7 @@ def _build(
     judged: Mapping[str, Judged],
     moderated: Mapping[str, tuple[str, str]],
 ) -> None:
-    book = xlsxwriter.Workbook(str(path), xlsx.options())
+    book = xlsxwriter.Workbook(str(path), xlsx.options(in_memory=True))  # no temporary files
     fmt = _formats(book)
     sheet = book.add_worksheet(layout.MODERATION_SHEET)
     lists = book.add_worksheet(layout.LISTS_SHEET)
