@@ -111,7 +111,11 @@ def plan_packs(out_dir: Path, dest_dir: Path) -> tuple[list[Pack], dict[str, Fra
         by_code = _stats_by_code(_of(stats, cohort))
         positions = _of(overall, cohort).set_index("school").to_dict("index")
         fw = frameworks[cohort.framework]
-        mine_groups = groups if groups.empty else _of(groups, cohort)
+        # Each school's comparator groups, found once: a pandas filter per school cost more
+        # than its pack.
+        mine_groups: dict[str, list[dict]] = {}
+        for row in [] if groups.empty else _of(groups, cohort).to_dict("records"):
+            mine_groups.setdefault(row["school"], []).append(row)
         # Plain dicts per school: a pandas lookup per school and aspect cost more than the pack.
         for school, (urn, name), ranks in _schools(rows):
             file_name = _unique(used, pack_name(urn, name, cohort.framework, cohort.round))
@@ -124,7 +128,7 @@ def plan_packs(out_dir: Path, dest_dir: Path) -> tuple[list[Pack], dict[str, Fra
                 school_name=name,
             )
             mine = levels.get((cohort.round, cohort.framework, school), {})
-            within = group_lines(fw, mine_groups, school, pack.mean_rank)
+            within = group_lines(mine_groups.get(school, []), pack.mean_rank)
             packs.append(replace(pack, awards=tuple(award_lines(fw, mine)), groups=within))
     return packs, frameworks, cohorts
 
@@ -187,24 +191,23 @@ def _pack(
 # --- words --------------------------------------------------------------------------------------
 
 
-def group_lines(
-    fw: Framework, groups: pd.DataFrame, school: str, mean_rank: float | None
-) -> tuple[str, ...]:
+def group_lines(groups: list[dict], mean_rank: float | None) -> tuple[str, ...]:
     """ "Within your trust" beside "all schools": the school's position in each comparator group
-    the school list puts it in; a group under 5 schools gets its size only."""
-    if groups.empty or mean_rank is None:
+    the school list puts it in (`groups`: the school's rows of the group table); a group under 5
+    schools gets its size only."""
+    if not groups or mean_rank is None:
         return ()
     out = []
-    for row in groups[groups["school"] == school].itertuples():
-        where = f"Within your {bm.GROUP_WORDS[row.group_by]} ({shown_line(str(row.group))}"
-        where += f", {row.cohort_schools} schools)"
-        median = _float(row.cohort_median)
+    for row in groups:
+        where = f"Within your {bm.GROUP_WORDS[row['group_by']]} ({shown_line(str(row['group']))}"
+        where += f", {row['cohort_schools']} schools)"
+        median = _float(row["cohort_median"])
         if median is None:
             out.append(f"{where}: fewer than {MIN_COHORT} schools, so no comparison is shown.")
             continue
         gap = levels_from(mean_rank, median).replace("the cohort median", "its median")
         text = f"{where}: your average is {gap}"
-        percentile = _float(row.percentile)
+        percentile = _float(row["percentile"])
         if percentile is not None:
             text += f"; percentile {percentile:.0f}"
         out.append(text + ".")
