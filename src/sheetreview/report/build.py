@@ -449,6 +449,7 @@ def build_report(
     """
     out_dir = Path(out_dir)
     with reading_out(out_dir, "report"):
+        charts.start_workers_early(jobs)
         files = out.read_table(out_dir, out.FILES, FILES_COLUMNS, missing_ok=True)
         problems = out.read_table(out_dir, out.PROBLEMS, PROBLEMS_COLUMNS, missing_ok=True)
         # The officer reads the message; the columns after it are its parts, for the letters.
