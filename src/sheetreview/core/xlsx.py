@@ -175,6 +175,78 @@ def _utf16_fit(text: str, limit: int) -> str:
 
 Value = str | float | None
 Formats = Any  # one xlsxwriter Format (or None) for a whole column, or a list of one per row
+# A column's cell styles, as the XML attribute (s="3", or "" for none): one for the whole column
+# or one per cell; None for a cell without a format of its own (it takes its column's).
+Styles = str | None | list[str | None]
+
+
+def cells_xml(values: list[Value], styles: Styles, default: str = "", limit: int = MAX_CELL_CHARS
+              ) -> list[str | None]:  # fmt: skip
+    """Each cell of a column as the XML after its reference (None: no cell at all).
+
+    `default` is the column's own style, taken by a cell without one; a blank cell without a
+    style of its own is not written (as xlsxwriter does). Needs no worksheet: it runs in worker
+    processes too.
+    """
+    texts = [v if len(v) <= limit // 2 else _utf16_fit(v, limit) for v in values if type(v) is str]
+    escaped = inline_texts(texts)
+    if not isinstance(styles, list):
+        if len(escaped) == len(values):  # text in one format: most cells
+            head = f'{default if styles is None else styles} t="inlineStr"><is><t'
+            return [
+                f'{head} xml:space="preserve">{t}</t></is></c>'
+                if t[0] in WHITESPACE or t[-1] in WHITESPACE
+                else f"{head}>{t}</t></is></c>"
+                for t in escaped
+            ]
+        styles = [styles] * len(values)
+    texts_left = iter(escaped)
+    out: list[str | None] = []
+    for value, style in zip(values, styles, strict=True):
+        if value is None:  # a blank without a format of its own is not written at all
+            out.append(None if style is None else f"{style}/>")
+            continue
+        style = default if style is None else style
+        if type(value) is float:
+            if not math.isfinite(value):
+                raise TypeError("NAN/INF not supported in write_number()")
+            out.append(f"{style}><v>{value:.16G}</v></c>")
+        else:
+            text = next(texts_left)
+            space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+            out.append(f'{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+    return out
+
+
+def rows_xml(
+    first_row: int, cells: list[list[str | None]], names: list[str], tags: list[str | None],
+    plain: str,
+) -> tuple[str, list[int], list[int]]:  # fmt: skip
+    """The XML of rows `first_row`, ... (one per tag), the rows written and the columns used.
+
+    `cells[c][i]` is row i's cell in column c (cells_xml); `tags[i]` is row i's tag after its
+    number (`RowWriter.row_tag`), None for a row xlsxwriter holds nothing about: such a row is
+    written only when it has cells, with the tag `plain`.
+    """
+    used = [col for col, column in enumerate(cells) if column.count(None) < len(column)]
+    used_names = [names[col] for col in used]
+    parts, written = [], []
+    rows = zip(*[cells[col] for col in used], strict=True) if used else ([] for _ in tags)
+    for row, tag, cells_of_row in zip(count(first_row), tags, rows):
+        number = str(row + 1)
+        xml = "".join(
+            [
+                f'<c r="{name}{number}"{cell}'
+                for name, cell in zip(used_names, cells_of_row, strict=True)
+                if cell is not None
+            ]
+        )
+        if xml:
+            parts.append(f'<row r="{number}"{plain if tag is None else tag}>{xml}</row>')
+            written.append(row)
+        elif tag is not None:
+            parts.append(f'<row r="{number}"{tag}/>')
+    return "".join(parts), written, used
 
 
 class RowWriter:
@@ -212,79 +284,70 @@ class RowWriter:
         (xlsxwriter would not write there either).
         """
         ws = self.ws
-        if first_row < ws.previous_row:
+        if not self.start(first_row):
             return False
         if not heights:
             return True
-        if first_row > ws.previous_row:
-            ws._write_single_row(first_row)  # the row xlsxwriter holds, if any, goes first
-        fmts = [f if isinstance(f, list) else [f] * len(heights) for f in fmts]
-        self._index_formats(columns, fmts)
+        styles = self.styles(columns, fmts)
         cells = [
-            self._column(col, v, f) for col, (v, f) in enumerate(zip(columns, fmts, strict=True))
+            cells_xml(values, style, self.default_style(col), ws.xls_strmax)
+            for col, (values, style) in enumerate(zip(columns, styles, strict=True))
         ]
-        used = [col for col, column in enumerate(cells) if column.count(None) < len(column)]
-        names = self._column_names(len(columns))
-        used_names = [names[col] for col in used]
-        parts, written = [], []
-        rows = zip(*[cells[col] for col in used], strict=True) if used else ([] for _ in heights)
-        for row, height, cells_of_row in zip(count(first_row), heights, rows):
+        tags = []
+        for row, height in zip(count(first_row), heights):
             if height:
                 ws.set_row(row, height)
             info = ws.row_info.get(row)
-            number = str(row + 1)
-            xml = "".join(
-                [
-                    f'<c r="{name}{number}"{cell}'
-                    for name, cell in zip(used_names, cells_of_row, strict=True)
-                    if cell is not None
-                ]
-            )
-            if xml:
-                parts.append(f"{self._row_tag(row, info)}>{xml}</row>")
-                written.append(row)
-            elif info is not None:
-                parts.append(f"{self._row_tag(row, info)}/>")
-        ws.fh.write("".join(parts))
-        if written:
-            ws._check_dimensions(written[0], used[0])
-            ws._check_dimensions(written[-1], used[-1])
-        # These rows are written: xlsxwriter must not write them again.
-        ws.previous_row = first_row + len(heights)
+            tags.append(None if info is None else self.row_tag(info))
+        xml, written, used = rows_xml(
+            first_row, cells, self.column_names(len(columns)), tags, self.row_tag(None)
+        )
+        ws.fh.write(xml)
+        self.finish(first_row + len(heights), written, used)
         return True
 
-    def _column(self, col: int, values: list[Value], fmts: list[Any]) -> list[str | None]:
-        """Each cell of a column as the XML after its reference (None: no cell at all)."""
-        unique = dict(zip(map(id, fmts), fmts, strict=True))
-        styles = {key: self._style(col, fmt) for key, fmt in unique.items()}
-        limit = self.ws.xls_strmax
-        texts = [
-            v if len(v) <= limit // 2 else _utf16_fit(v, limit) for v in values if type(v) is str
-        ]
-        escaped = inline_texts(texts)
-        if len(escaped) == len(values) and len(unique) == 1:  # text in one format: most cells
-            head = f'{next(iter(styles.values()))} t="inlineStr"><is><t'
-            return [
-                f'{head} xml:space="preserve">{t}</t></is></c>'
-                if t[0] in WHITESPACE or t[-1] in WHITESPACE
-                else f"{head}>{t}</t></is></c>"
-                for t in escaped
-            ]
-        texts_left = iter(escaped)
-        out: list[str | None] = []
-        for value, fmt in zip(values, fmts, strict=True):
-            style = styles[id(fmt)]
-            if value is None:  # a blank without a format of its own is not written at all
-                out.append(None if fmt is None else f"{style}/>")
-            elif type(value) is float:
-                if not math.isfinite(value):
-                    raise TypeError("NAN/INF not supported in write_number()")
-                out.append(f"{style}><v>{value:.16G}</v></c>")
-            else:
-                text = next(texts_left)
-                space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
-                out.append(f'{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+    def start(self, first_row: int) -> bool:
+        """Make the worksheet ready for rows from `first_row` on; False if it is past them."""
+        ws = self.ws
+        if first_row < ws.previous_row:
+            return False
+        if first_row > ws.previous_row:
+            ws._write_single_row(first_row)  # the row xlsxwriter holds, if any, goes first
+        return True
+
+    def finish(self, next_row: int, written: list[int], used: list[int]) -> None:
+        """Record rows written up to `next_row` as xlsxwriter would have (its dimensions), so
+        that it does not write them again."""
+        if written:
+            self.ws._check_dimensions(written[0], used[0])
+            self.ws._check_dimensions(written[-1], used[-1])
+        self.ws.previous_row = next_row
+
+    def record(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
+        """Record cells written elsewhere in the worksheet's dimensions (rows already passed,
+        which xlsxwriter's own check, row and column together, would refuse)."""
+        for row, col in ((first_row, first_col), (last_row, last_col)):
+            self.ws._check_dimensions(row, col, ignore_col=True)
+            self.ws._check_dimensions(row, col, ignore_row=True)
+
+    def styles(self, columns: list[list[Value]], fmts: list[Formats]) -> list[Styles]:
+        """Each column's cell styles (see Styles), numbering formats first used here."""
+        n = len(columns[0]) if columns else 0
+        self._index_formats(columns, [f if isinstance(f, list) else [f] * n for f in fmts])
+        out: list[Styles] = []
+        for fmts_of_column in fmts:
+            if not isinstance(fmts_of_column, list):
+                out.append(None if fmts_of_column is None else self._style(fmts_of_column))
+                continue
+            unique = dict(zip(map(id, fmts_of_column), fmts_of_column, strict=True))
+            style = {key: None if f is None else self._style(f) for key, f in unique.items()}
+            out.append([style[id(f)] for f in fmts_of_column])
         return out
+
+    def default_style(self, col: int) -> str:
+        """The style of a cell in column `col` without one of its own: the column's."""
+        info = self.ws.col_info.get(col)
+        return self._style(info.column_format) if info is not None else ""
 
     def _index_formats(self, columns: list[list[Value]], fmts: list[list[Any]]) -> None:
         """Number the formats first used here in the order xlsxwriter would (row by row, left
@@ -311,19 +374,19 @@ class RowWriter:
         for _, _, fmt in sorted(first.values(), key=lambda entry: entry[:2]):
             fmt._get_xf_index()
 
-    def _style(self, col: int, fmt: Any) -> str:
-        """The cell's s="..." attribute, or "": a cell without a format takes its column's."""
-        if fmt is None and col in self.ws.col_info:
-            fmt = self.ws.col_info[col].column_format
+    @staticmethod
+    def _style(fmt: Any) -> str:
+        """A format's s="..." attribute, or "" for none."""
         return "" if fmt is None else f' s="{fmt._get_xf_index()}"'
 
-    def _column_names(self, n: int) -> list[str]:
+    def column_names(self, n: int) -> list[str]:
         if len(self._names) < n:
             self._names = [xl_col_to_name(c) for c in range(n)]
-        return self._names
+        return self._names[:n]
 
-    def _row_tag(self, row: int, info: Any) -> str:
-        """`<row r=".." ...` without its closing bracket, as xlsxwriter writes it for `info`."""
+    def row_tag(self, info: Any) -> str:
+        """A row's tag after `<row r="N"`, without its closing bracket, as xlsxwriter writes it
+        for `info` (a RowInfo, or None for a row it holds nothing about)."""
         key = (None,) if info is None else (info.height, id(info.row_format), info.hidden,
                                             info.level, info.collapsed)  # fmt: skip
         rest = self._row_tags.get(key)
@@ -336,4 +399,14 @@ class RowWriter:
             finally:
                 ws.fh = fh
             rest = self._row_tags[key] = tag[len('<row r="1"') : -len("/>")]
-        return f'<row r="{row + 1}"{rest}'
+        return rest
+
+    def height_tag(self, height: float | None) -> str | None:
+        """The tag of a row `height` points tall that set_row would give (None: no height)."""
+        if not height:
+            return None
+        info = xlsxwriter.worksheet.RowInfo(
+            height=int(height * 4.0 / 3.0 + 0.5), row_format=None, hidden=False, level=0,
+            collapsed=False,
+        )  # fmt: skip
+        return self.row_tag(info)

@@ -536,6 +536,7 @@ def _draw_and_write(
             charts=lambda: pngs(started),
             verification=extras.verification,
             expected=extras.expected,
+            submit=drawer.submit,
         )
         write_html(folder / HTML_NAME, bench, files)
         result.tables, locked = written.result()

@@ -20,7 +20,8 @@ import math
 import numbers
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,8 @@ from sheetreview import __version__
 from sheetreview.core import fs, out, xlsx
 from sheetreview.framework import Framework
 from sheetreview.report import benchmarks as bm
+from sheetreview.report import package, words
 from sheetreview.report import story as story_
-from sheetreview.report import words
 from sheetreview.report.charts import BLANK_COLOUR, level_colours, text_colour
 from sheetreview.report.expected import ExpectedReturns
 
@@ -187,20 +188,40 @@ class Sheet:
 
     def fit_column_wise(self, columns: list[list[Any]]) -> list[float | None]:
         """`fit` of every row of `columns`, a column at a time."""
-        n = len(columns[0]) if columns else 0
-        most = [1] * n
-        for column, width in zip(columns, self.widths, strict=False):
-            per_line = max(1, int(width * 1.2))
-            lines = [
-                (
-                    (-(-len(v) // per_line) if "\n" not in v else text_lines(v, width))
-                    if isinstance(v, str) and len(v) > width
-                    else 1
-                )
-                for v in column
-            ]
-            most = list(map(max, most, lines))
-        return [15.0 * min(lines, MAX_LINES) if lines > 1 else None for lines in most]
+        return fit_heights(columns, self.widths)
+
+    def table_elsewhere(
+        self, columns: list[list[Any]], fmts: list[Any], submit: Submit | None, fit: bool = True
+    ) -> Rows | None:
+        """`table`, but with the rows' XML made and deflated by `submit` (a worker pool's; in
+        this process when None) while this process goes on: the worksheet holds a marker where
+        they go, and `Rows.done` gives them to package.close. None when they were written here
+        (the slow way, or a sheet already past this row)."""
+        rows = self.rows
+        if rows is None or not columns or not rows.start(self.row):
+            self.table(columns, fmts, fit)
+            return None
+        values = [self._cells(col, column) for col, column in enumerate(columns)]
+        job = RowsJob(
+            first_row=self.row,
+            columns=values,
+            styles=rows.styles(values, fmts),
+            defaults=[rows.default_style(col) for col in range(len(columns))],
+            widths=self.widths if fit else None,
+            names=rows.column_names(len(columns)),
+            tags={h: rows.height_tag(h) for h in ROW_HEIGHTS},
+            plain=rows.row_tag(None),
+        )
+        key = f"sheet{self.ws.index + 1}-row{self.row + 1}"
+        self.ws.fh.write(package.marker(key))
+        self.row += len(values[0])
+        self.ws.previous_row = self.row  # xlsxwriter must not write these rows again
+        if submit is None:
+            future: Future = Future()
+            future.set_result(make_rows(job))
+        else:
+            future = submit(make_rows, job)
+        return Rows(key, rows, future)
 
     def skip(self, n: int = 1) -> None:
         self.row += n
@@ -209,6 +230,96 @@ class Sheet:
 def text_lines(text: str, width: float) -> int:
     """Lines `text` takes when wrapped in a column `width` characters wide (a fair estimate)."""
     return xlsx.wrapped_lines(text, width, chars_per_width=1.2)
+
+
+def fit_heights(columns: list[list[Any]], widths: list[float]) -> list[float | None]:
+    """The height each row of `columns` needs for its wrapped text (None: one line)."""
+    n = len(columns[0]) if columns else 0
+    most = [1] * n
+    for column, width in zip(columns, widths, strict=False):
+        per_line = max(1, int(width * 1.2))
+        lines = [
+            (
+                (-(-len(v) // per_line) if "\n" not in v else text_lines(v, width))
+                if isinstance(v, str) and len(v) > width
+                else 1
+            )
+            for v in column
+        ]
+        most = list(map(max, most, lines))
+    return [15.0 * min(lines, MAX_LINES) if lines > 1 else None for lines in most]
+
+
+# Every height fit_heights gives.
+ROW_HEIGHTS = (None, *(15.0 * lines for lines in range(2, MAX_LINES + 1)))
+Submit = Callable[..., Future]
+
+
+@dataclass(frozen=True)
+class RowsJob:
+    """Rows of a table to be made into XML elsewhere: the values as Sheet._cells gives them,
+    each column's styles (xlsx.Styles), the column widths to fit row heights to (None: none
+    fitted), and each row's tag by height (xlsx.RowWriter.row_tag)."""
+
+    first_row: int
+    columns: list[list[Any]]
+    styles: list[xlsx.Styles]
+    defaults: list[str]
+    widths: list[float] | None
+    names: list[str]
+    tags: dict[float | None, str | None]
+    plain: str
+
+
+@dataclass(frozen=True)
+class RowsMade:
+    """A table's rows deflated, with the first and last row and column written (None: none)."""
+
+    part: package.Deflated
+    corners: tuple[int, int, int, int] | None
+
+
+def make_rows(job: RowsJob) -> RowsMade:
+    """A task for a worker process: the XML of `job`'s rows, deflated, a few thousand at a time
+    (the XML of 2,000 returns' evidence is 46 MB)."""
+    deflater = package.Deflater()
+    rows: list[int] = []
+    cols: list[int] = []
+    n = len(job.columns[0])
+    for start in range(0, n, TABLE_CHUNK):
+        part = slice(start, start + TABLE_CHUNK)
+        columns = [column[part] for column in job.columns]
+        heights = (
+            fit_heights(columns, job.widths) if job.widths is not None else [None] * len(columns[0])
+        )
+        cells = [
+            xlsx.cells_xml(values, styles[part] if isinstance(styles, list) else styles, default)
+            for values, styles, default in zip(columns, job.styles, job.defaults, strict=True)
+        ]
+        tags = [job.tags[height] for height in heights]
+        xml, written, used = xlsx.rows_xml(job.first_row + start, cells, job.names, tags, job.plain)
+        deflater.add(xml)
+        if written:
+            rows += [written[0], written[-1]]
+            cols += [used[0], used[-1]]
+    corners = (min(rows), min(cols), max(rows), max(cols)) if rows else None
+    return RowsMade(deflater.done(), corners)
+
+
+@dataclass
+class Rows:
+    """Rows being made elsewhere for a worksheet (Sheet.table_elsewhere)."""
+
+    key: str
+    writer: xlsx.RowWriter
+    future: Future
+
+    def done(self) -> package.Deflated:
+        """Wait for the rows; record where they are, as xlsxwriter would have."""
+        made = self.future.result()
+        if made.corners is not None:
+            self.writer.record(*made.corners)
+        return made.part
 
 
 class Styles:
@@ -345,6 +456,8 @@ class Context:
     names: dict[tuple[str, bm.Cohort], str]
     verification: Any = None  # report/verification.py: queries, moderation, awards
     expected: ExpectedReturns | None = None  # the schools list given to ingest, if any
+    submit: Submit | None = None  # a worker pool's, for the biggest tables' rows
+    rows: list[Rows] = field(default_factory=list)  # rows being made elsewhere
 
     def chart(self, cohort: bm.Cohort, kind: str) -> Path | None:
         """A cohort chart's PNG, waiting for it if it is still being drawn."""
@@ -362,12 +475,14 @@ def write_summary(
     charts: Charts | None = None,
     verification: Any = None,
     expected: ExpectedReturns | None = None,
+    submit: Submit | None = None,
 ) -> Path:
     """Write summary.xlsx (whole, via a temporary file) and return its path.
 
     `charts` gives each cohort's chart PNGs by kind, or is called for them once they are needed
     (last: the Overview, first sheet, is written after the others so the charts can be drawn
-    meanwhile).
+    meanwhile). `submit` (a worker pool's) makes the Evidence sheet's rows in another process
+    while this one writes the other sheets.
     """
     path = Path(path)
 
@@ -387,9 +502,10 @@ def write_summary(
             _sheet_names(bench),
             verification,
             expected,
+            submit,
         )
         _write_all(ctx)
-        xlsx.close_quickly(wb)
+        package.close(wb, {rows.key: rows.done() for rows in ctx.rows})
 
     fs.write_atomic(path, write)
     return path
@@ -1011,7 +1127,9 @@ def _evidence_rows(ctx: Context, sh: Sheet, several: bool) -> None:
     fmts = [st.top, st.top, st.top, st.wrap, level_fmts, st.wrap, st.wrap]
     if several:
         names, fmts = ["framework", "round", *names], [st.top, st.top, *fmts]
-    sh.table([rows[name].tolist() for name in names], fmts)
+    made = sh.table_elsewhere([rows[name].tolist() for name in names], fmts, ctx.submit)
+    if made is not None:
+        ctx.rows.append(made)
 
 
 # --- Data quality ---------------------------------------------------------------------------------
