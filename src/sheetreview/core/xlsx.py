@@ -229,18 +229,18 @@ def rows_xml(
     written only when it has cells, with the tag `plain`.
     """
     used = [col for col, column in enumerate(cells) if column.count(None) < len(column)]
-    used_names = [names[col] for col in used]
+    numbers = [str(row + 1) for row in range(first_row, first_row + len(tags))]
+    # A column at a time (a list comprehension each), then each row's cells joined in C.
+    refs = [
+        [
+            "" if cell is None else f'<c r="{name}{number}"{cell}'
+            for number, cell in zip(numbers, cells[col], strict=True)
+        ]
+        for name, col in ((names[col], col) for col in used)
+    ]
+    row_cells = ["".join(row) for row in zip(*refs, strict=True)] if refs else [""] * len(tags)
     parts, written = [], []
-    rows = zip(*[cells[col] for col in used], strict=True) if used else ([] for _ in tags)
-    for row, tag, cells_of_row in zip(count(first_row), tags, rows):
-        number = str(row + 1)
-        xml = "".join(
-            [
-                f'<c r="{name}{number}"{cell}'
-                for name, cell in zip(used_names, cells_of_row, strict=True)
-                if cell is not None
-            ]
-        )
+    for row, number, tag, xml in zip(count(first_row), numbers, tags, row_cells):
         if xml:
             parts.append(f'<row r="{number}"{plain if tag is None else tag}>{xml}</row>')
             written.append(row)
