@@ -75,7 +75,19 @@ def parts(path: Path) -> dict[str, bytes]:
 def hostile_out(tmp_path_factory) -> Path:
     problem = dict(file="x.xlsx", sheet="Review", cell="E5", code="blank-level",
                    severity="warning", message="No level chosen: <choose> one & save")  # fmt: skip
-    return write_out(tmp_path_factory.mktemp("out"), hostile_rows(), problems=[problem])
+    chase = [  # files the Data quality sheet lists for action, as one table
+        dict(file=f"=bad{i}.xls", sha256="1" * 64, bytes="10", status=status, framework="",
+             school_urn="", school_name=name, aspects_answered="", aspects_total="",
+             problems=str(i), reason=reason)
+        for i, (status, name, reason) in enumerate([
+            ("rejected", "", "legacy .xls <b>" + "long reason " * 12),
+            ("accepted_with_problems", "  Birch School", ""),
+            ("blank", "=1+1", "no level chosen"),
+        ])
+    ]  # fmt: skip
+    return write_out(
+        tmp_path_factory.mktemp("out"), hostile_rows(), extra_files=chase, problems=[problem]
+    )
 
 
 @pytest.fixture(scope="module")

@@ -1187,11 +1187,13 @@ def _files_to_chase(ctx: Context, sh: Sheet) -> None:
     order = {s: i for i, s in enumerate(ACTION_STATUSES)}
     chase = chase.assign(_o=chase["status"].map(order)).sort_values(["_o", "file"], kind="stable")
     sh.line(["File", "Status", "School", "Why"], ctx.st.header)
-    for r in chase.itertuples(index=False):
-        why = getattr(r, "reason", "") or f"{getattr(r, 'problems', '')} problem(s): see Problems"
-        status = str(r.status).replace("_", " ")
-        values = [r.file, status, getattr(r, "school_name", ""), why]
-        sh.line(values, [ctx.st.wrap, ctx.st.top, ctx.st.wrap, ctx.st.wrap])
+    rows = [
+        [r.file, str(r.status).replace("_", " "), getattr(r, "school_name", ""),
+         getattr(r, "reason", "") or f"{getattr(r, 'problems', '')} problem(s): see Problems"]
+        for r in chase.itertuples(index=False)
+    ]  # fmt: skip
+    sh.table([list(column) for column in zip(*rows, strict=True)],
+             [ctx.st.wrap, ctx.st.top, ctx.st.wrap, ctx.st.wrap])  # fmt: skip
     sh.skip()
 
 

@@ -9,6 +9,7 @@ direction said once, plainly), and a difference becomes "levels above/below".
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -28,7 +29,13 @@ def _missing(value: Any) -> bool:
 def label_numbers(fw: Framework) -> list[float] | None:
     """The number in each level's label ("Level 5", "Step 1 Aware", "3"), when every label has
     one and they step evenly; None when the levels are words (Developing, Enhancing, Embedded)."""
-    found = [_NUMBER.search(lv.label) for lv in fw.levels]
+    numbers = _label_numbers(tuple(lv.label for lv in fw.levels))
+    return None if numbers is None else list(numbers)
+
+
+@functools.lru_cache(maxsize=64)  # asked for every figure of a 2,000-school summary
+def _label_numbers(labels: tuple[str, ...]) -> tuple[float, ...] | None:
+    found = [_NUMBER.search(label) for label in labels]
     if len(found) < 2 or any(m is None for m in found):
         return None
     values = [float(m.group()) for m in found if m is not None]
@@ -37,7 +44,7 @@ def label_numbers(fw: Framework) -> list[float] | None:
         abs((b - a) - step) > 1e-9 for a, b in zip(values, values[1:], strict=False)
     ):
         return None
-    return values
+    return tuple(values)
 
 
 def on_scale(fw: Framework, rank: Any) -> float | None:
@@ -49,7 +56,7 @@ def on_scale(fw: Framework, rank: Any) -> float | None:
     """
     if _missing(rank):
         return None
-    numbers = label_numbers(fw)
+    numbers = _label_numbers(tuple(lv.label for lv in fw.levels))
     if numbers is None:
         return float(rank)
     return numbers[0] + (float(rank) - 1) * (numbers[1] - numbers[0])
