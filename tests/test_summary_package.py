@@ -11,7 +11,7 @@ import multiprocessing
 import re
 import zipfile
 import zlib
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import openpyxl
@@ -61,12 +61,13 @@ def by_zipfile(hostile, tmp_path_factory) -> Path:
         return write(hostile, path)
 
 
-@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+@pytest.mark.parametrize(("method", "part_rows"), [("spawn", 10_000), ("forkserver", 3)])
 def test_evidence_rows_made_in_a_worker_give_the_workbook_xlsxwriter_writes(
-    hostile, by_zipfile, tmp_path, method
+    hostile, by_zipfile, tmp_path, monkeypatch, method, part_rows
 ):
     if method not in multiprocessing.get_all_start_methods():
         pytest.skip(f"no {method} here")
+    monkeypatch.setattr(summary, "PART_ROWS", part_rows)  # 3: the rows in several parts
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         spliced = _write_with(hostile, tmp_path / "summary.xlsx", pool.submit)
@@ -79,6 +80,21 @@ def test_evidence_rows_made_in_a_worker_give_the_workbook_xlsxwriter_writes(
 
 def test_the_same_workbook_when_the_rows_are_made_in_this_process(hostile, by_zipfile, tmp_path):
     assert parts(write(hostile, tmp_path / "summary.xlsx")) == parts(by_zipfile)
+
+
+def test_parts_no_worker_has_started_are_made_by_the_writing_process(
+    hostile, by_zipfile, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(summary, "PART_ROWS", 4)
+    waiting: list[Future] = []
+
+    def submit(fn, *args) -> Future:  # a pool whose workers never get to these parts
+        waiting.append(Future())
+        return waiting[-1]
+
+    spliced = _write_with(hostile, tmp_path / "summary.xlsx", submit)
+    assert len(waiting) > 2 and all(f.cancelled() for f in waiting)
+    assert parts(spliced) == parts(by_zipfile)
 
 
 def test_text_that_looks_like_the_marker_stays_text(tmp_path):

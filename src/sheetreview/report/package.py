@@ -140,20 +140,26 @@ class PackageZip:
 
     def _deflate(self, data: bytes) -> tuple[list[Deflated], int]:
         """The member's data as deflated parts (the last one ends the stream), and its CRC."""
-        found = [(m, part) for m, part in self._markers.items() if m in data]
+        found = sorted((data.find(m), m) for m in self._markers if m in data)
         if not found:
             return [_whole(data, self._level)], zlib.crc32(data)
-        if len(found) > 1 or data.count(found[0][0]) != 1:
-            raise ValueError("a workbook part holds more than one place for rows")
-        mark, part = found[0]
-        del self._markers[mark]
-        head, tail = data.split(mark)
-        start = zlib.compressobj(self._level, zlib.DEFLATED, -15)
-        first = start.compress(head) + start.flush(zlib.Z_FULL_FLUSH)
-        crc = crc32_combine(zlib.crc32(head), part.crc, part.size)
-        return [Deflated(first, 0, len(head)), part, _whole(tail, self._level)], zlib.crc32(
-            tail, crc
-        )
+        pieces: list[Deflated] = []
+        crc, at = 0, 0
+        for position, mark in found:
+            if data.count(mark) != 1:
+                raise ValueError("a workbook part holds two places for the same rows")
+            text = data[at:position]
+            start = zlib.compressobj(self._level, zlib.DEFLATED, -15)
+            pieces.append(
+                Deflated(start.compress(text) + start.flush(zlib.Z_FULL_FLUSH), 0, len(text))
+            )
+            part = self._markers.pop(mark)
+            crc = crc32_combine(zlib.crc32(text, crc), part.crc, part.size)
+            pieces.append(part)
+            at = position + len(mark)
+        tail = data[at:]
+        pieces.append(_whole(tail, self._level))
+        return pieces, zlib.crc32(tail, crc)
 
     def close(self) -> None:
         """Write the central directory and close; every part must have found its place."""

@@ -192,36 +192,40 @@ class Sheet:
 
     def table_elsewhere(
         self, columns: list[list[Any]], fmts: list[Any], submit: Submit | None, fit: bool = True
-    ) -> Rows | None:
+    ) -> list[Rows]:
         """`table`, but with the rows' XML made and deflated by `submit` (a worker pool's; in
-        this process when None) while this process goes on: the worksheet holds a marker where
-        they go, and `Rows.done` gives them to package.close. None when they were written here
-        (the slow way, or a sheet already past this row)."""
+        this process when None) while this process goes on, a part of PART_ROWS rows per task:
+        the worksheet holds a marker where each part goes, and `Rows.done` gives it to
+        package.close. Nothing when the rows were written here (the slow way, or a sheet
+        already past this row)."""
         rows = self.rows
         if rows is None or not columns or not rows.start(self.row):
             self.table(columns, fmts, fit)
-            return None
+            return []
         values = [self._cells(col, column) for col, column in enumerate(columns)]
-        job = RowsJob(
-            first_row=self.row,
-            columns=values,
-            styles=rows.styles(values, fmts),
+        styles = rows.styles(values, fmts)
+        common = dict(
             defaults=[rows.default_style(col) for col in range(len(columns))],
             widths=self.widths if fit else None,
             names=rows.column_names(len(columns)),
             tags={h: rows.height_tag(h) for h in ROW_HEIGHTS},
             plain=rows.row_tag(None),
         )
-        key = f"sheet{self.ws.index + 1}-row{self.row + 1}"
-        self.ws.fh.write(package.marker(key))
+        made = []
+        for start in range(0, len(values[0]), PART_ROWS):
+            part = slice(start, start + PART_ROWS)
+            job = RowsJob(
+                first_row=self.row + start,
+                columns=[column[part] for column in values],
+                styles=[s[part] if isinstance(s, list) else s for s in styles],
+                **common,
+            )
+            key = f"sheet{self.ws.index + 1}-row{job.first_row + 1}"
+            self.ws.fh.write(package.marker(key))
+            made.append(Rows(key, rows, job, submit(make_rows, job) if submit else None))
         self.row += len(values[0])
         self.ws.previous_row = self.row  # xlsxwriter must not write these rows again
-        if submit is None:
-            future: Future = Future()
-            future.set_result(make_rows(job))
-        else:
-            future = submit(make_rows, job)
-        return Rows(key, rows, future)
+        return made
 
     def skip(self, n: int = 1) -> None:
         self.row += n
@@ -250,6 +254,9 @@ def fit_heights(columns: list[list[Any]], widths: list[float]) -> list[float | N
     return [15.0 * min(lines, MAX_LINES) if lines > 1 else None for lines in most]
 
 
+# Rows a worker makes at once: a quarter of 2,000 returns' evidence, so that the parts still
+# waiting when the rest of the workbook is written can be made by the report's own process.
+PART_ROWS = 10_000
 # Every height fit_heights gives.
 ROW_HEIGHTS = (None, *(15.0 * lines for lines in range(2, MAX_LINES + 1)))
 Submit = Callable[..., Future]
@@ -312,11 +319,17 @@ class Rows:
 
     key: str
     writer: xlsx.RowWriter
-    future: Future
+    job: RowsJob
+    future: Future | None
 
     def done(self) -> package.Deflated:
-        """Wait for the rows; record where they are, as xlsxwriter would have."""
-        made = self.future.result()
+        """The rows, made here if no worker has started on them yet (this process has
+        written everything else by then: waiting would leave a core idle); recorded where they
+        are, as xlsxwriter would have."""
+        if self.future is None or self.future.cancel():
+            made = make_rows(self.job)
+        else:
+            made = self.future.result()
         if made.corners is not None:
             self.writer.record(*made.corners)
         return made.part
@@ -1127,9 +1140,7 @@ def _evidence_rows(ctx: Context, sh: Sheet, several: bool) -> None:
     fmts = [st.top, st.top, st.top, st.wrap, level_fmts, st.wrap, st.wrap]
     if several:
         names, fmts = ["framework", "round", *names], [st.top, st.top, *fmts]
-    made = sh.table_elsewhere([rows[name].tolist() for name in names], fmts, ctx.submit)
-    if made is not None:
-        ctx.rows.append(made)
+    ctx.rows += sh.table_elsewhere([rows[name].tolist() for name in names], fmts, ctx.submit)
 
 
 # --- Data quality ---------------------------------------------------------------------------------
