@@ -68,3 +68,24 @@ def test_the_sample_shows_queries_a_moderated_sample_and_award_readiness(tmp_pat
     overall = pd.read_csv(out / "school_overall.csv", dtype=str, keep_default_na=False)
     ready = set(overall.loc[overall["framework"] == "pd-quality-mark", "award_ready"])
     assert {"Bronze", "Silver", "Gold"} <= ready
+
+
+def test_the_demo_runs_the_whole_pipeline_as_a_newcomer_runs_it(tmp_path):
+    """`make demo`, as a process: workers forked from a server that imported every stage's
+    modules first (where the platform has one)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "demo"
+    command = [sys.executable, "-m", "sheetreview", "demo", "-o", str(out), "-q"]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    assert "Traceback" not in first.stderr
+    assert len(list((out / "templates").glob("*.xlsx"))) == 4
+    assert len(list((out / "workbooks").glob("*.xlsx"))) == 60
+    packs = list((out / "packs").glob("*.pdf"))
+    profiles = list((out / "charts" / "schools").rglob("*.png"))
+    assert len(packs) == len(profiles) > 140
+    assert list((out / "feedback" / "annotated").glob("*.xlsx"))
+    for name in ("summary.xlsx", "report.html", "moderation.csv"):
+        assert (out / name).stat().st_size > 0

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from sheetreview.core.parallel import Progress
+from sheetreview.core.parallel import Progress, start_server
 from sheetreview.feedback.letters import write_feedback
 from sheetreview.framework import all_builtin, builtin
 from sheetreview.generate import generate_workbooks
 from sheetreview.moderate import moderate
 from sheetreview.packs.build import write_packs
-from sheetreview.read.ingest import ingest
+from sheetreview.read.ingest import READER_MODULES, ingest
 from sheetreview.read.inputs import remembered
 from sheetreview.report.build import build_report
 
@@ -61,7 +61,21 @@ def sample_dir() -> Path:
     return Path(str(resources.files("sheetreview") / "sample"))
 
 
+# Every stage's workers, imported once by the server they are forked from (where there is one)
+# while the templates are written: otherwise the report's, the packs' and the feedback's
+# workers each import matplotlib, typst or openpyxl again.
+WORKER_MODULES = [
+    *READER_MODULES,
+    "matplotlib.pyplot",
+    "sheetreview.report.charts",
+    "sheetreview.packs.document",
+    "sheetreview.feedback.annotate",
+    "sheetreview.workbook",
+]
+
+
 def run_demo(out_dir: Path, *, progress: Progress = None) -> DemoSummary:
+    start_server(WORKER_MODULES)
     sample = sample_dir()
     out = Path(out_dir)
     summary = DemoSummary(out)

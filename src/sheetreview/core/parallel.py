@@ -54,6 +54,18 @@ def start_method() -> str:
     return "forkserver" if "forkserver" in available else "spawn"
 
 
+def start_server(preload: list[str]) -> None:
+    """Where workers are forked from a server (not on Windows), start it now, importing
+    `preload` once, while this process goes on: each worker forked later has them already,
+    rather than importing them itself. Harmless when the server runs: its first list stands."""
+    if start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(preload)
+    forkserver.ensure_running()
+
+
 def mp_context() -> BaseContext:
     return multiprocessing.get_context(start_method())
 

@@ -32,7 +32,7 @@ from sheetreview import __version__, layout
 from sheetreview.core import fs, out
 from sheetreview.core.lock import OutLock, watch_parent
 from sheetreview.core.out import csv_field, csv_line
-from sheetreview.core.parallel import Progress, cpu_count, mp_context
+from sheetreview.core.parallel import Progress, cpu_count, mp_context, start_server
 from sheetreview.core.publish import RUN_RECORD, Staging, file_sizes, kill_point, recover
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework, Registry, from_dict, registry
@@ -690,18 +690,17 @@ def _reader_context() -> BaseContext:
     if context.get_start_method() == "forkserver":
         # The server imports the reader once and each worker is forked from it ready to read,
         # rather than every worker importing it again (a fifth of a second each).
-        context.set_forkserver_preload(["__main__", __name__])
+        context.set_forkserver_preload(READER_MODULES)
     return context
 
 
 def _start_readers_early() -> None:
     """Start the server that readers are forked from, so that it imports the reader while this
-    process walks the folders and opens the ledger, not after. Only where it has such a server
-    (not on Windows); harmless if it is already running."""
-    if _reader_context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
+    process walks the folders and opens the ledger, not after."""
+    start_server(READER_MODULES)
 
-        forkserver.ensure_running()
+
+READER_MODULES = ["__main__", __name__]  # what a reader needs: the command and this module
 
 
 def _items(todo: list[_Entry], batch: list[int]) -> list[tuple[int, str, str]]:
