@@ -588,3 +588,29 @@ def test_committed_templates_are_current(tmp_path: Path) -> None:
             assert zo.namelist() == zn.namelist(), path.name
             for member in zn.namelist():
                 assert zo.read(member) == zn.read(member), f"{path.name}: {member} differs"
+
+
+def test_formulas_prepared_once_are_those_xlsxwriter_prepares_each_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import xlsxwriter.worksheet
+
+    import sheetreview.workbook as wbmod
+
+    school = School("123456", "St Anne's")
+    created = dt.datetime(2026, 9, 1, 9, 0)
+    previous = {"1a-1": Filled(level="2", evidence="Minutes", next_steps="")}
+    fw = builtin("edtech-srf")
+
+    def parts(path: Path) -> dict[str, bytes]:
+        with zipfile.ZipFile(path) as zf:
+            return {n: zf.read(n) for n in zf.namelist()}
+
+    for name in ("warm", "cached"):  # the second is made from what the first remembered
+        write_workbook(fw, tmp_path / f"{name}.xlsx", school=school, previous=previous,
+                       created=created)  # fmt: skip
+    assert wbmod._PREPARED
+    monkeypatch.setattr(wbmod._Sheet, "_prepare_formula",
+                        xlsxwriter.worksheet.Worksheet._prepare_formula)  # fmt: skip
+    write_workbook(fw, tmp_path / "plain.xlsx", school=school, previous=previous, created=created)
+    assert parts(tmp_path / "cached.xlsx") == parts(tmp_path / "plain.xlsx")
