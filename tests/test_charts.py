@@ -243,19 +243,21 @@ def _cohort_chart(tmp_path, name: str):
 
 
 def test_cohort_chart_is_an_8_bit_png_of_what_matplotlib_draws(tmp_path, monkeypatch):
-    """The palette keeps white and the level colours exact; only anti-aliased edges may move,
-    and then slightly."""
+    """Drawn once and cropped as savefig(bbox_inches="tight") crops it: the same size, the same
+    areas of each level colour (white and the level colours exact); only anti-aliased edges
+    differ, by the part of a pixel between where the two crops fall."""
     mode, info, ours = _cohort_chart(tmp_path, "ours")
-    monkeypatch.setattr(charts, "_drawn_size", lambda fig: (0, 0))  # matplotlib's own PNG
+    monkeypatch.setattr(charts, "_drawn_once", lambda fig: None)  # matplotlib's own PNG
     their_mode, _, theirs = _cohort_chart(tmp_path, "theirs")
     assert (mode, their_mode) == ("P", "RGBA")
     assert round(info["dpi"][0]) == charts.DPI
     assert ours.shape == theirs.shape
-    changed = np.abs(ours - theirs).max(axis=2)
-    assert (changed > 0).mean() < 0.05 and changed.max() <= 40
-    colours = {tuple(c) for c in ours.reshape(-1, 3)}
     for hexa in ["#ffffff", *charts.level_colours(4)]:
-        assert tuple(round(c * 255) for c in to_rgb(hexa)) in colours
+        rgb = np.array([round(c * 255) for c in to_rgb(hexa)])
+        area, their_area = ((a == rgb).all(axis=2).sum() for a in (ours, theirs))
+        assert area > 0 and abs(area - their_area) <= 0.02 * their_area, hexa
+    changed = np.abs(ours - theirs).max(axis=2)
+    assert (changed > 60).mean() < 0.05
 
 
 def test_a_chart_of_few_colours_keeps_every_one(tmp_path):
@@ -291,3 +293,13 @@ def test_a_cohort_within_a_workers_share_is_one_task_and_the_largest_go_first():
     tasks = charts.profile_tasks([list(range(500)), list(range(100))], 2)
     assert len(tasks[0]) == 100 and sum(map(len, tasks)) == 600
     assert max(len(t) for t in tasks[1:]) == 25  # the big cohort is shared out in small tasks
+
+
+def test_a_chart_reaching_beyond_the_room_given_is_cropped_by_matplotlib(tmp_path):
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1])
+    ax.text(8, 0.5, "far to the right", transform=ax.transAxes)  # some 25 inches away
+    charts._save(fig, tmp_path / "far")
+    with Image.open(tmp_path / "far.png") as img:
+        assert img.mode == "RGBA" and img.width > 25 * charts.DPI
+    assert plt.get_fignums() == []

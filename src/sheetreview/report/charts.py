@@ -13,7 +13,6 @@ colour-vision deficiencies, unlike red-to-green).
 from __future__ import annotations
 
 import gc
-import io
 import math
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
@@ -178,27 +177,63 @@ def _save(fig: Figure, base: Path, formats: Sequence[str] = ("png",)) -> list[Pa
 
 
 def _save_png(fig: Figure, path: Path) -> None:
-    """The chart as an 8-bit PNG: a chart holds a few dozen flat colours and their anti-aliased
-    edges, and compressing a quarter of the bytes of matplotlib's 32-bit PNG (with its alpha
-    channel, opaque everywhere) took longer than drawing the chart."""
+    """The chart as an 8-bit PNG, drawn once.
+
+    savefig(bbox_inches="tight") lays the whole figure out to find its bounds, then draws it
+    again at the size found, laying every text out again for the new canvas: a third of a
+    chart's time. Here the figure is drawn once on a canvas with room to spare around its axes
+    (which keep their size in inches, so nothing moves) and cropped to the same bounds.
+    A chart holds a few dozen flat colours and their anti-aliased edges: compressing a quarter
+    of the bytes of a 32-bit PNG (its alpha channel opaque everywhere) took longer than drawing.
+    """
     from PIL import Image
 
-    raw = io.BytesIO()
-    fig.savefig(raw, format="rgba", dpi=DPI, bbox_inches="tight")
-    size = _drawn_size(fig)
-    if size[0] * size[1] * 4 != raw.getbuffer().nbytes:  # another matplotlib: its own PNG
+    pixels = _drawn_once(fig) if len(fig.axes) == 1 and not (fig.texts or fig.legends) else None
+    if pixels is None:  # something outside the room to spare: matplotlib's own crop
         fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
         return
-    pixels = Image.frombuffer("RGBA", size, raw.getbuffer(), "raw", "RGBA", 0, 1).convert("RGB")
     indexed = pixels.quantize(palette=chart_palette(pixels), dither=Image.Dither.NONE)
     indexed.save(path, format="png", dpi=(DPI, DPI), compress_level=1)
 
 
-def _drawn_size(fig: Figure) -> tuple[int, int]:
-    """(width, height) of what savefig last drew: raw pixels carry no size, and the renderer
-    that drew them (cropped to the chart) has it."""
-    renderer = getattr(fig.canvas, "renderer", None)
-    return (int(renderer.width), int(renderer.height)) if renderer is not None else (0, 0)
+def _drawn_once(fig: Figure) -> Image.Image | None:
+    """The figure's pixels within its tight bounds (as savefig pads them), or None when
+    something reaches beyond the room given."""
+    from PIL import Image
+
+    width, height = fig.get_size_inches()
+    ax = fig.axes[0]
+    x0, y0, w, h = ax.get_position().bounds
+    wide, tall = width + 2 * _ROOM, height + 2 * _ROOM
+    fig.set_size_inches(wide, tall)
+    ax.set_position(
+        (
+            (x0 * width + _ROOM) / wide,
+            (y0 * height + _ROOM) / tall,
+            w * width / wide,
+            h * height / tall,
+        )
+    )
+    fig.set_dpi(DPI)
+    fig.canvas.draw()
+    box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(plt.rcParams["savefig.pad_inches"])
+    if box.x0 < 0 or box.y0 < 0 or box.x1 > wide or box.y1 > tall:
+        return None
+    left, top = round(box.x0 * DPI), round((tall - box.y1) * DPI)
+    right, bottom = left + int(box.width * DPI), top + int(box.height * DPI)
+    canvas = Image.frombuffer(
+        "RGBA",
+        fig.canvas.get_width_height(physical=True),
+        fig.canvas.buffer_rgba(),
+        "raw",
+        "RGBA",
+        0,
+        1,
+    )
+    return canvas.crop((left, top, right, bottom)).convert("RGB")
+
+
+_ROOM = 4.0  # inches of canvas around a chart's axes, for its labels, title and legend
 
 
 def chart_palette(pixels: Image.Image, exact: Sequence[tuple[int, int, int]] = ()) -> Image.Image:
