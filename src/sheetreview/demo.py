@@ -19,6 +19,7 @@ from sheetreview.packs.build import write_packs
 from sheetreview.read.ingest import READER_MODULES, ingest
 from sheetreview.read.inputs import remembered
 from sheetreview.report.build import build_report
+from sheetreview.report.charts import WORKER_MODULES as REPORT_WORKER_MODULES
 
 
 @dataclass
@@ -66,8 +67,7 @@ def sample_dir() -> Path:
 # workers each import matplotlib, typst or openpyxl again.
 WORKER_MODULES = [
     *READER_MODULES,
-    "matplotlib.pyplot",
-    "sheetreview.report.charts",
+    *REPORT_WORKER_MODULES,
     "sheetreview.packs.document",
     "sheetreview.feedback.annotate",
     "sheetreview.workbook",
