@@ -20,7 +20,7 @@ from xlsxwriter.xmlwriter import XMLwriter
 
 from sheetreview.core import out, xlsx
 from sheetreview.report import benchmarks as bm
-from sheetreview.report import build, summary
+from sheetreview.report import build, rows, summary
 
 LONG = "Long evidence. " * 2500  # 37,500 characters: more than one cell holds
 HOSTILE = [
@@ -261,5 +261,6 @@ def test_responses_read_in_one_pass_or_two_give_the_same_table(hostile_out, monk
 def test_tables_written_a_few_rows_at_a_time_give_the_same_bytes(hostile_out, both_ways, tmp_path):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(summary, "TABLE_CHUNK", 2)
+        mp.setattr(rows, "CHUNK", 2)
         chunked = write(hostile_out, tmp_path / "chunked.xlsx")
     assert parts(chunked) == parts(both_ways[0])

@@ -40,11 +40,18 @@ from sheetreview.report import package, words
 from sheetreview.report import story as story_
 from sheetreview.report.charts import BLANK_COLOUR, level_colours, text_colour
 from sheetreview.report.expected import ExpectedReturns
+from sheetreview.report.rows import (
+    MAX_LINES,
+    ROW_HEIGHTS,
+    RowsJob,
+    fit_heights,
+    make_rows,
+    text_lines,
+)
 
 OPTIONS = xlsx.options(constant_memory=True)
 POSITION_COLOURS = {"above": "#d6e6f4", "at": "#f2f2f2", "below": "#fbe0d2"}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\']")
-MAX_LINES = 20  # tallest evidence row, in lines (Excel's limit is 409 points)
 # Beyond this many judgements with text, an Evidence sheet makes summary.xlsx slow to write and
 # to open (10,000 returns hold about 120 MB of evidence); they stay in responses.csv.
 MAX_EVIDENCE_ROWS = 50_000
@@ -231,86 +238,10 @@ class Sheet:
         self.row += n
 
 
-def text_lines(text: str, width: float) -> int:
-    """Lines `text` takes when wrapped in a column `width` characters wide (a fair estimate)."""
-    return xlsx.wrapped_lines(text, width, chars_per_width=1.2)
-
-
-def fit_heights(columns: list[list[Any]], widths: list[float]) -> list[float | None]:
-    """The height each row of `columns` needs for its wrapped text (None: one line)."""
-    n = len(columns[0]) if columns else 0
-    most = [1] * n
-    for column, width in zip(columns, widths, strict=False):
-        per_line = max(1, int(width * 1.2))
-        lines = [
-            (
-                (-(-len(v) // per_line) if "\n" not in v else text_lines(v, width))
-                if isinstance(v, str) and len(v) > width
-                else 1
-            )
-            for v in column
-        ]
-        most = list(map(max, most, lines))
-    return [15.0 * min(lines, MAX_LINES) if lines > 1 else None for lines in most]
-
-
 # Rows a worker makes at once: a quarter of 2,000 returns' evidence, so that the parts still
 # waiting when the rest of the workbook is written can be made by the report's own process.
 PART_ROWS = 10_000
-# Every height fit_heights gives.
-ROW_HEIGHTS = (None, *(15.0 * lines for lines in range(2, MAX_LINES + 1)))
 Submit = Callable[..., Future]
-
-
-@dataclass(frozen=True)
-class RowsJob:
-    """Rows of a table to be made into XML elsewhere: the values as Sheet._cells gives them,
-    each column's styles (xlsx.Styles), the column widths to fit row heights to (None: none
-    fitted), and each row's tag by height (xlsx.RowWriter.row_tag)."""
-
-    first_row: int
-    columns: list[list[Any]]
-    styles: list[xlsx.Styles]
-    defaults: list[str]
-    widths: list[float] | None
-    names: list[str]
-    tags: dict[float | None, str | None]
-    plain: str
-
-
-@dataclass(frozen=True)
-class RowsMade:
-    """A table's rows deflated, with the first and last row and column written (None: none)."""
-
-    part: package.Deflated
-    corners: tuple[int, int, int, int] | None
-
-
-def make_rows(job: RowsJob) -> RowsMade:
-    """A task for a worker process: the XML of `job`'s rows, deflated, a few thousand at a time
-    (the XML of 2,000 returns' evidence is 46 MB)."""
-    deflater = package.Deflater()
-    rows: list[int] = []
-    cols: list[int] = []
-    n = len(job.columns[0])
-    for start in range(0, n, TABLE_CHUNK):
-        part = slice(start, start + TABLE_CHUNK)
-        columns = [column[part] for column in job.columns]
-        heights = (
-            fit_heights(columns, job.widths) if job.widths is not None else [None] * len(columns[0])
-        )
-        cells = [
-            xlsx.cells_xml(values, styles[part] if isinstance(styles, list) else styles, default)
-            for values, styles, default in zip(columns, job.styles, job.defaults, strict=True)
-        ]
-        tags = [job.tags[height] for height in heights]
-        xml, written, used = xlsx.rows_xml(job.first_row + start, cells, job.names, tags, job.plain)
-        deflater.add(xml)
-        if written:
-            rows += [written[0], written[-1]]
-            cols += [used[0], used[-1]]
-    corners = (min(rows), min(cols), max(rows), max(cols)) if rows else None
-    return RowsMade(deflater.done(), corners)
 
 
 @dataclass
