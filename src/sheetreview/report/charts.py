@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 from sheetreview.core.lock import watch_parent  # noqa: E402
-from sheetreview.core.parallel import Progress, cpu_count, mp_context
+from sheetreview.core.parallel import Progress, cpu_count, mp_context, start_server
 from sheetreview.report.display import families_for, quiet_glyphs, shown
 
 
@@ -1028,15 +1028,9 @@ WORKER_MODULES = [
 
 def start_workers_early(jobs: int | None = None) -> None:
     """Start the server report workers are forked from, so that it imports what they need while
-    this process reads OUT, not after. Only where there is such a server (not on Windows, where
-    each worker imports on its own) and workers will be used; harmless when it is running."""
-    context = mp_context()
-    if context.get_start_method() != "forkserver" or max(1, jobs or cpu_count()) < 2:
-        return
-    from multiprocessing import forkserver
-
-    context.set_forkserver_preload(WORKER_MODULES)
-    forkserver.ensure_running()
+    this process reads OUT, not after (where there is such a server, and workers will be used)."""
+    if max(1, jobs or cpu_count()) > 1:
+        start_server(WORKER_MODULES)
 
 
 class Drawer:
