@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from sheetreview.framework import builtin
 from sheetreview.report import benchmarks as bm
@@ -410,3 +412,76 @@ def test_group_columns_reach_the_csv_files(tmp_path):
     build_report(out, school_charts=False)
     again = pd.read_csv(out / "aspect_stats.csv", dtype=str, keep_default_na=False)
     assert again.equals(stats)
+
+
+def _one_group_at_a_time(responses: pd.DataFrame, frameworks: dict) -> dict[str, pd.DataFrame]:
+    """The comparator-group tables as they were first computed: every statistic again for
+    each group's rows, one group after another (slow with hundreds of trusts, and plain)."""
+    tables: dict[str, list[pd.DataFrame]] = {"stats": [], "benchmarks": [], "overall": []}
+    for dim in bm.group_dimensions(responses):
+        for value, rows in responses[responses[dim] != ""].groupby(dim, sort=True):
+            schools = rows.groupby(bm.KEYS)["school"].nunique()
+            for name, compute in (("stats", bm.aspect_stats), ("benchmarks", bm.school_benchmarks),
+                                  ("overall", bm.school_overall)):  # fmt: skip
+                table = compute(rows, frameworks)
+                if "group_by" not in table:
+                    table.insert(2, "group_by", "")
+                    table.insert(3, "group", "")
+                table["group_by"], table["group"] = dim, str(value)
+                pairs = zip(table["round"], table["framework"], strict=True)
+                small = pd.Series([schools.get(p, 0) for p in pairs], index=table.index) < 5
+                if name == "stats":
+                    hidden = [c for c in table if c.startswith("n_rank_") or c in bm._DISTRIBUTION]
+                else:
+                    hidden = ["cohort_median", "difference", "percentile"]
+                    table["position"] = table["position"].where(~small, "")
+                for column in hidden:
+                    table[column] = table[column].where(~small)
+                tables[name].append(table)
+    return {k: pd.concat(v, ignore_index=True) for k, v in tables.items() if v}
+
+
+LEVELS = {"edtech-srf": ["4", "3", "2", "1", ""], "lp-steps": ["Step 1 Aware", "Step 3 Adopt", ""]}
+CODES = {"edtech-srf": ["1a-1", "1a-2", "1b-1"], "lp-steps": ["ORG", "COLLAB"]}
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+@given(st.data())
+def test_every_group_computed_at_once_gives_the_tables_of_one_group_at_a_time(data) -> None:
+    """Trusts, LAs and phases of any size (under five schools too), names of any text, schools
+    missing from the list, two frameworks and two rounds."""
+    names = st.sampled_from(["", "Oak Trust", "Elm", "élan trust", "T\x00", "2026-autumn", " "])
+    rows, listed = [], []
+    for i in range(data.draw(st.integers(6, 24))):
+        urn = str(100000 + i)
+        group = {d: data.draw(names) for d in ("la", "trust", "phase")}
+        if data.draw(st.booleans()):
+            listed.append({"urn": urn, "name": "", **group})
+        for fid in data.draw(st.sets(st.sampled_from(sorted(LEVELS)), min_size=1)):
+            for rnd in data.draw(st.sets(st.sampled_from(["2025-autumn", "2026"]), min_size=1)):
+                levels = {c: data.draw(st.sampled_from(LEVELS[fid])) for c in CODES[fid]}
+                rows += judgements(fid, rnd, {(urn, f"School {i % 7}"): levels})
+    raw = pd.DataFrame(rows, columns=RESPONSE_COLUMNS, dtype=str)
+    responses = bm.attach_groups(bm.prepare(raw), pd.DataFrame(listed) if listed else None)
+    frameworks = {fid: builtin(fid) for fid in LEVELS}
+    expected = _one_group_at_a_time(responses, frameworks)
+    if not expected:
+        assert bm.group_stats(responses, frameworks).empty
+        return
+    # A group whose frameworks have fewer levels than another's has no column for the levels it
+    # lacks: put together, those columns came last and empty (now in their place, and empty).
+    stats = bm.group_stats(responses, frameworks)
+    pd.testing.assert_frame_equal(stats, expected["stats"][stats.columns], check_dtype=False)
+    pd.testing.assert_frame_equal(
+        stats.drop(columns=[c for c in stats if c.startswith("n_rank_")]),
+        expected["stats"].drop(columns=[c for c in expected["stats"] if c.startswith("n_rank_")]),
+    )
+    pd.testing.assert_frame_equal(
+        bm.group_benchmarks(responses, frameworks), expected["benchmarks"]
+    )
+    pd.testing.assert_frame_equal(bm.group_overall(responses, frameworks), expected["overall"])

@@ -166,14 +166,17 @@ def percentile(table: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
 
 def _full_grid(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
     """Every (round, framework, aspect) to report: the framework's aspects, and any seen."""
+    # Each cohort's codes and their titles as first seen, found in one pass over the rows.
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    firsts = responses[[*KEYS, "aspect_code", "aspect_title"]].drop_duplicates(
+        [*KEYS, "aspect_code"]
+    )
+    for rnd, fid, code, title in firsts.itertuples(index=False):
+        seen.setdefault((rnd, fid), {})[code] = title
     rows = []
     for cohort in cohorts(responses):
         fw = frameworks.get(cohort.framework)
-        seen = responses.loc[
-            (responses["framework"] == cohort.framework) & (responses["round"] == cohort.round),
-            ["aspect_code", "aspect_title"],
-        ].drop_duplicates("aspect_code")
-        titles = dict(zip(seen["aspect_code"], seen["aspect_title"], strict=True))
+        titles = seen.get((cohort.round, cohort.framework), {})
         for code in aspect_order(fw, list(titles)):
             title = fw.aspect(code).title if fw and code in _codes(fw) else titles[code]
             rows.append((cohort.round, cohort.framework, code, title, _level_count(fw, responses)))
@@ -238,12 +241,16 @@ def _grouped(table: pd.DataFrame, group_by: str, group: str) -> pd.DataFrame:
 
 
 def _share_highest(table: pd.DataFrame) -> pd.Series:
-    values = []
-    for _, row in table.iterrows():
-        col = f"n_rank_{row['level_count']}"
-        has = row["n"] > 0 and col in row
-        values.append(100 * float(row[col]) / row["n"] if has else np.nan)
-    return pd.Series(values, index=table.index, dtype=float)
+    """The share of a row's answers at its framework's highest level (NaN with no answers)."""
+    values = pd.Series(np.nan, index=table.index, dtype=float)
+    n = table["n"]
+    for count in table["level_count"].dropna().unique():
+        column = f"n_rank_{count}"
+        if column not in table:
+            continue
+        rows = (table["level_count"] == count) & (n > 0).fillna(False)
+        values[rows] = 100 * table.loc[rows, column].astype(float) / n[rows].astype(float)
+    return values
 
 
 def school_benchmarks(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
@@ -334,69 +341,105 @@ def group_dimensions(responses: pd.DataFrame) -> list[str]:
     return [d for d in GROUP_DIMENSIONS if d in responses and (responses[d] != "").any()]
 
 
-def _groups(responses: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
-    out = []
-    for dim in group_dimensions(responses):
-        for value, rows in responses[responses[dim] != ""].groupby(dim, sort=True):
-            out.append((dim, str(value), rows))
-    return out
-
-
 _DISTRIBUTION = ("median", "q1", "q3", "mean", "share_lowest", "share_highest")
 
 
 def group_stats(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
     """aspect_stats within each comparator group; a group of fewer than MIN_GROUP schools in a
     cohort keeps its counts of answers and blanks but no distribution (levels, median, mean)."""
-    parts = []
-    for dim, value, rows in _groups(responses):
-        table = aspect_stats(rows, frameworks)
-        table["group_by"], table["group"] = dim, value
-        small = _small(rows, table)
+
+    def hide(table: pd.DataFrame, small: pd.Series) -> None:
         hidden = [c for c in table.columns if c.startswith("n_rank_") or c in _DISTRIBUTION]
         for column in hidden:
             table[column] = table[column].where(~small)
-        parts.append(table)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    return _within_groups(responses, frameworks, aspect_stats, (), hide)
 
 
-def _small(rows: pd.DataFrame, table: pd.DataFrame) -> pd.Series:
-    """Rows of `table` whose cohort (round and framework) has fewer than MIN_GROUP schools."""
-    schools = rows.groupby(KEYS)["school"].nunique()
-    sizes = [
-        schools.get((r, f), 0) for r, f in zip(table["round"], table["framework"], strict=True)
-    ]
-    return pd.Series(sizes, index=table.index) < MIN_GROUP
+def _withhold(table: pd.DataFrame, small: pd.Series) -> None:
+    """A small group's median, difference, percentile and position are not shown."""
+    for column in ("cohort_median", "difference", "percentile"):
+        table[column] = table[column].where(~small)
+    table["position"] = table["position"].where(~small, "")
 
 
 def group_benchmarks(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
     """school_benchmarks within each comparator group (the group's median, the school's
     difference and percentile), withheld for a group of fewer than MIN_GROUP schools."""
-    return _within_groups(responses, frameworks, school_benchmarks, at_end=True)
+    by = ("school_name", "school")
+    return _within_groups(responses, frameworks, school_benchmarks, by, _withhold)
 
 
 def group_overall(responses: pd.DataFrame, frameworks: dict[str, Framework]) -> pd.DataFrame:
     """Each school's overall position within each of its comparator groups (same rule)."""
-    return _within_groups(responses, frameworks, school_overall, at_end=False)
+    by = ("school_name", "school")
+    return _within_groups(responses, frameworks, school_overall, by, _withhold)
 
 
 def _within_groups(
-    responses: pd.DataFrame, frameworks: dict[str, Framework], compute: Any, at_end: bool
+    responses: pd.DataFrame,
+    frameworks: dict[str, Framework],
+    compute: Any,
+    by: tuple[str, ...],
+    withhold: Any,
 ) -> pd.DataFrame:
+    """`compute` within every comparator group, groups of a kind in the order of their names,
+    each group's rows in `compute`'s own order, labelled group_by and group (third and fourth
+    columns).
+
+    All the groups of a kind are computed at once: each group's part of a round is made a
+    cohort of its own (a numbered "round"), so pandas groups the
+    rows once, not once per group. An LA's school list names hundreds of trusts.
+    """
     parts = []
-    for dim, value, rows in _groups(responses):
-        table = compute(rows, frameworks)
-        if at_end:
-            table["group_by"], table["group"] = dim, value
-        else:
-            table.insert(2, "group_by", dim)
-            table.insert(3, "group", value)
-        small = _small(rows, table)
-        for column in ("cohort_median", "difference", "percentile"):
-            table[column] = table[column].where(~small)
-        table["position"] = table["position"].where(~small, "")
-        parts.append(table)
+    for dim in group_dimensions(responses):
+        rows = responses[responses[dim] != ""]
+        # One cohort per group's part of a round, named by a number: no round or group name,
+        # whatever it holds, can run into another.
+        ids = rows.groupby(["round", dim], sort=False).ngroup()
+        cohorts_of_groups = rows.assign(round="g" + ids.astype(str))
+        first = ~ids.duplicated()
+        back = dict(
+            zip(
+                cohorts_of_groups.loc[first, "round"],
+                zip(rows.loc[first, "round"], rows.loc[first, dim], strict=True),
+                strict=True,
+            )
+        )
+        table = compute(cohorts_of_groups, frameworks)
+        withhold(table, _small(cohorts_of_groups, table))
+        pairs = [back[r] for r in table["round"]]
+        table["round"] = [r for r, _ in pairs]
+        table["group_by"], table["group"] = dim, [g for _, g in pairs]
+        parts.append(_in_group_order(_placed(table), frameworks, by))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _placed(table: pd.DataFrame) -> pd.DataFrame:
+    """group_by and group as the third and fourth columns."""
+    rest = [c for c in table.columns if c not in ("group_by", "group")]
+    return table[[*rest[:2], "group_by", "group", *rest[2:]]]
+
+
+def _in_group_order(
+    table: pd.DataFrame, frameworks: dict[str, Framework], by: tuple[str, ...]
+) -> pd.DataFrame:
+    """Groups in the order of their names; within each, `_sort`'s order."""
+    if table.empty:
+        return table.reset_index(drop=True)
+    order = table.assign(
+        _round=round_rank(table["round"]),
+        _aspect=_order_index(frameworks, table) if "aspect_code" in table else 0,
+    )
+    order = order.sort_values(["group", "framework", "_round", *by, "_aspect"], kind="stable")
+    return order.drop(columns=["_round", "_aspect"]).reset_index(drop=True)
+
+
+def _small(rows: pd.DataFrame, table: pd.DataFrame) -> pd.Series:
+    """Rows of `table` whose cohort (round and framework) has fewer than MIN_GROUP schools."""
+    schools = rows.groupby(KEYS)["school"].nunique().rename("_schools")
+    sizes = table[KEYS].join(schools, on=KEYS)["_schools"].fillna(0)
+    return sizes < MIN_GROUP
 
 
 def by_school(
