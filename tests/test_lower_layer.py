@@ -201,3 +201,22 @@ def test_a_manifest_removes_only_its_own_files_inside_its_folder(tmp_path: Path)
     assert fs.prune_stale(folder, ".manifest", []) == 1
     assert outside.read_text() == "keep" and (folder / "link.pdf").is_symlink()
     assert not (folder / "old.pdf").exists()
+
+
+def test_ingest_with_a_school_list_imports_no_pandas(tmp_path: Path) -> None:
+    """The list kept in OUT is read back as rows: importing pandas for it took half a second
+    of every ingest given --schools."""
+    from conftest import make_return
+
+    make_return(tmp_path / "in" / "a.xlsx")
+    (tmp_path / "schools.csv").write_text("urn,name\n100001,St Anne's\n", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from sheetreview.read.ingest import ingest\n"
+        f"ingest({str(tmp_path / 'in')!r}, {str(tmp_path / 'out')!r}, jobs=1,"
+        f" schools={str(tmp_path / 'schools.csv')!r})\n"
+        "assert 'pandas' not in sys.modules, 'pandas imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "outstanding.csv").exists()

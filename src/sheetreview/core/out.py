@@ -277,6 +277,30 @@ def read_table(
     return restore_table(table)
 
 
+def read_records(out_dir: Path, name: str, columns: Sequence[str] = ()) -> list[dict[str, str]]:
+    """`read_table` as rows of text, for the commands that need no pandas (importing it would
+    be half a second of an ingest)."""
+    path = Path(out_dir) / name
+    if not path.is_file():
+        raise not_ingested(out_dir, name)
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh, restval="")
+            rows = [{k: restore(v) for k, v in row.items() if k is not None} for row in reader]
+            header = reader.fieldnames or []
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise OutputError(
+            f"{path} cannot be read ({exc}); run 'sheetreview ingest' again into {out_dir}"
+        ) from None
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise OutputError(
+            f"{path} has no column {', '.join(missing)}: it was not written by this version of "
+            "sheetreview; run 'sheetreview ingest' again"
+        )
+    return rows
+
+
 def restore_table(table: pd.DataFrame) -> pd.DataFrame:
     """`restore` on every text value (only values starting with `'` can change)."""
     for column in table.columns:

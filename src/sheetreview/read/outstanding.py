@@ -31,8 +31,7 @@ def read_expected(out_dir: Path) -> list[dict[str, str]]:
     """The schools list kept in OUT, or [] when the run was given none."""
     if not (Path(out_dir) / out.EXPECTED).is_file():
         return []
-    table = out.read_table(out_dir, out.EXPECTED, out.EXPECTED_COLUMNS)
-    return table.to_dict("records")
+    return out.read_records(out_dir, out.EXPECTED, out.EXPECTED_COLUMNS)
 
 
 def check_framework(framework: str, known: Iterable[str]) -> None:
