@@ -82,6 +82,7 @@ bench: $(STAMP) bytecode
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_report.py
+	$(BIN)/python bench/bench_groups.py
 	$(BIN)/python bench/bench_foreign.py
 	$(BIN)/python bench/bench_packs.py
 	$(BIN)/python bench/bench_school_outputs.py
