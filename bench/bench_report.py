@@ -36,7 +36,10 @@ from sheetreview.core.parallel import cpu_count
 from sheetreview.framework import builtin
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_ingest import WORDS  # noqa: E402  (the same words make the same kind of evidence)
+from bench_ingest import (  # noqa: E402  (the same words make the same kind of evidence)
+    WORDS,
+    child_env,
+)
 
 
 def text(rng: np.random.Generator, n: int, length: int = 300) -> list[str]:
@@ -128,7 +131,7 @@ def timed(label: str, out: Path, **kwargs: object) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     proc = subprocess.run(
         [sys.executable, "-c", code, str(out), json.dumps(kwargs)],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, env=child_env(),
     )  # fmt: skip
     seconds, schools, charts = json.loads(proc.stdout.strip().splitlines()[-1])
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -171,14 +174,15 @@ def whole_process(args: list[str], repeat: int) -> tuple[float, list[float], flo
     _adopt_orphans; elsewhere only the children it waited for, a floor).
     """
     adopted = _adopt_orphans()
-    subprocess.run(args, capture_output=True, check=True)  # warm the file cache once, untimed
+    env = child_env()
+    subprocess.run(args, capture_output=True, check=True, env=env)  # warm the file cache, untimed
     if adopted:
         _reap_orphans()
     walls, cpus = [], []
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run(args, capture_output=True, check=True)
+        subprocess.run(args, capture_output=True, check=True, env=env)
         walls.append(time.perf_counter() - start)
         if adopted:
             _reap_orphans()

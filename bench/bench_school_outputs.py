@@ -31,6 +31,7 @@ from pathlib import Path
 from sheetreview.core.parallel import cpu_count
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_ingest import child_env  # noqa: E402  (compiled modules kept as installed)
 from bench_packs import make_out  # noqa: E402
 
 BASELINE = r"""
@@ -70,7 +71,7 @@ print(time.perf_counter() - start)
 def whole(cmd: list[str]) -> float:
     """Wall seconds of a command run as a user runs it."""
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=child_env())
     return time.perf_counter() - start
 
 
@@ -95,7 +96,7 @@ def main() -> None:
             loop = subprocess.run(
                 [sys.executable, "-c", BASELINE, str(out), str(Path(tmp) / "plain"),
                  str(args.sample)],
-                check=True, capture_output=True, text=True,
+                check=True, capture_output=True, text=True, env=child_env(),
             )  # fmt: skip
             runs["baseline"].append(float(loop.stdout.strip()) / args.sample)
             without = whole([*exe, "report", str(out), "--no-school-charts", "-q"])
