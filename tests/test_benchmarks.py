@@ -485,3 +485,26 @@ def test_every_group_computed_at_once_gives_the_tables_of_one_group_at_a_time(da
         bm.group_benchmarks(responses, frameworks), expected["benchmarks"]
     )
     pd.testing.assert_frame_equal(bm.group_overall(responses, frameworks), expected["overall"])
+
+
+def test_the_overview_gives_each_trust_its_schools_and_median_or_says_it_is_too_small(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    from sheetreview.report.build import build_report
+
+    out = write_out(tmp_path / "out", judgements("edtech-srf", "2026", GROUPED))
+    listed = tmp_path / "schools.csv"
+    listed.write_text(
+        "urn,name,trust\n" + "".join(f"{u},S,{t}\n" for u, t in TRUSTS.items()), encoding="utf-8"
+    )
+    build_report(out, school_charts=False, schools_file=listed)
+    book = CalamineWorkbook.from_path(str(out / "summary.xlsx"))
+    rows = book.get_sheet_by_name(book.sheet_names[0]).to_python()
+    lines = {
+        row[0]: row for row in rows if row and row[0] in ("By trust", "Elm Trust", "Oak Trust")
+    }
+    assert set(lines) == {"By trust", "Elm Trust", "Oak Trust"}
+    assert lines["Elm Trust"][2] == 2 and "fewer than 5 schools" in lines["Elm Trust"][3]
+    oak = lines["Oak Trust"]
+    assert oak[2] == 6 and oak[3] == 3.0 and oak[4] == "0.5 levels below all schools"
+    assert [r[0] for r in rows].index("Elm Trust") < [r[0] for r in rows].index("Oak Trust")
