@@ -1,4 +1,4 @@
-"""`ingest` over ../shared/corpus/foreign: 135 files from other producers (damaged, encrypted,
+"""`ingest` over tests/data/foreign: 135 files from other producers (damaged, encrypted,
 made to exhaust memory). Target: every file accounted for, none accepted, no crash, within a
 minute and 1 GB.
 
@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import RESULTS, ROOT, run_command  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "foreign"
+CORPUS = ROOT / "tests" / "data" / "foreign"
 LIMIT_SECONDS = 60
 LIMIT_BYTES = 1_000_000_000
 

@@ -394,7 +394,8 @@ def test_without_a_school_list_there_are_only_all_school_rows(cohort):
     assert cohort.group_stats.empty
 
 
-def test_group_columns_reach_the_csv_files(tmp_path):
+def _grouped_report(tmp_path: Path) -> Path:
+    """OUT of the grouped schools, reported with the school list naming their trusts."""
     from sheetreview.report.build import build_report
 
     out = write_out(tmp_path / "out", judgements("edtech-srf", "2026", GROUPED))
@@ -403,6 +404,13 @@ def test_group_columns_reach_the_csv_files(tmp_path):
         "urn,name,trust\n" + "".join(f"{u},S,{t}\n" for u, t in TRUSTS.items()), encoding="utf-8"
     )
     build_report(out, school_charts=False, schools_file=listed)
+    return out
+
+
+def test_group_columns_reach_the_csv_files(tmp_path):
+    from sheetreview.report.build import build_report
+
+    out = _grouped_report(tmp_path)
     stats = pd.read_csv(out / "aspect_stats.csv", dtype=str, keep_default_na=False)
     assert list(stats.columns[:4]) == ["round", "framework", "group_by", "group"]
     assert {"all", "trust"} == set(stats["group_by"])
@@ -490,14 +498,7 @@ def test_every_group_computed_at_once_gives_the_tables_of_one_group_at_a_time(da
 def test_the_overview_gives_each_trust_its_schools_and_median_or_says_it_is_too_small(tmp_path):
     from python_calamine import CalamineWorkbook
 
-    from sheetreview.report.build import build_report
-
-    out = write_out(tmp_path / "out", judgements("edtech-srf", "2026", GROUPED))
-    listed = tmp_path / "schools.csv"
-    listed.write_text(
-        "urn,name,trust\n" + "".join(f"{u},S,{t}\n" for u, t in TRUSTS.items()), encoding="utf-8"
-    )
-    build_report(out, school_charts=False, schools_file=listed)
+    out = _grouped_report(tmp_path)
     book = CalamineWorkbook.from_path(str(out / "summary.xlsx"))
     rows = book.get_sheet_by_name(book.sheet_names[0]).to_python()
     lines = {

@@ -373,7 +373,6 @@ def test_summary_line_reads_as_the_cli_prints_it() -> None:
 # --- the foreign corpus -----------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not FOREIGN.is_dir(), reason="the shared corpus of foreign files is not here")
 def test_foreign_spreadsheets_are_all_accounted_for_and_none_accepted(tmp_path: Path) -> None:
     before = tree_hashes(FOREIGN)
     out = tmp_path / "out"

@@ -69,7 +69,6 @@ def test_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
     assert "does not exist" in output
 
 
-@pytest.mark.skipif(not FOREIGN.is_dir(), reason="the shared corpus of foreign files is not here")
 def test_foreign_corpus_through_the_real_command_has_no_traceback(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "sheetreview", "ingest", str(FOREIGN), "-o", str(tmp_path / "out")],

@@ -61,12 +61,23 @@ def by_zipfile(hostile, tmp_path_factory) -> Path:
         return write(hostile, path)
 
 
-@pytest.mark.parametrize(("method", "part_rows"), [("spawn", 10_000), ("forkserver", 3)])
+NO_FORKSERVER = "forkserver" not in multiprocessing.get_all_start_methods()
+
+
+@pytest.mark.parametrize(
+    ("method", "part_rows"),
+    [
+        ("spawn", 10_000),
+        pytest.param(
+            "forkserver", 3,
+            marks=pytest.mark.skipif(NO_FORKSERVER, reason="Windows has no forkserver: spawn is"
+                                     " what its workers use, tested beside"),
+        ),
+    ],
+)  # fmt: skip
 def test_evidence_rows_made_in_a_worker_give_the_workbook_xlsxwriter_writes(
     hostile, by_zipfile, tmp_path, monkeypatch, method, part_rows
 ):
-    if method not in multiprocessing.get_all_start_methods():
-        pytest.skip(f"no {method} here")
     monkeypatch.setattr(summary, "PART_ROWS", part_rows)  # 3: the rows in several parts
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(1, mp_context=context) as pool:
