@@ -140,14 +140,18 @@ def _order_index(frameworks: dict[str, Framework], table: pd.DataFrame) -> pd.Se
     return (table["framework"] + "\x00" + table["aspect_code"]).map(pos)
 
 
-def _sort(table: pd.DataFrame, frameworks: dict[str, Framework], *by: str) -> pd.DataFrame:
+def _sort(
+    table: pd.DataFrame, frameworks: dict[str, Framework], *by: str, first: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Framework, round in round order, `by`, aspect in the framework's order; `first` before
+    all (comparator groups: each group's rows together)."""
     if table.empty:
         return table.reset_index(drop=True)
     order = table.assign(
         _round=round_rank(table["round"]),
         _aspect=_order_index(frameworks, table) if "aspect_code" in table else 0,
     )
-    order = order.sort_values(["framework", "_round", *by, "_aspect"], kind="stable")
+    order = order.sort_values([*first, "framework", "_round", *by, "_aspect"], kind="stable")
     return order.drop(columns=["_round", "_aspect"]).reset_index(drop=True)
 
 
@@ -388,8 +392,8 @@ def _within_groups(
     columns).
 
     All the groups of a kind are computed at once: each group's part of a round is made a
-    cohort of its own (a numbered "round"), so pandas groups the
-    rows once, not once per group. An LA's school list names hundreds of trusts.
+    cohort of its own (a numbered "round"), so pandas groups the rows once, not once per
+    group. An LA's school list names hundreds of trusts.
     """
     parts = []
     for dim in group_dimensions(responses):
@@ -411,7 +415,7 @@ def _within_groups(
         pairs = [back[r] for r in table["round"]]
         table["round"] = [r for r, _ in pairs]
         table["group_by"], table["group"] = dim, [g for _, g in pairs]
-        parts.append(_in_group_order(_placed(table), frameworks, by))
+        parts.append(_sort(_placed(table), frameworks, *by, first=("group",)))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
@@ -419,20 +423,6 @@ def _placed(table: pd.DataFrame) -> pd.DataFrame:
     """group_by and group as the third and fourth columns."""
     rest = [c for c in table.columns if c not in ("group_by", "group")]
     return table[[*rest[:2], "group_by", "group", *rest[2:]]]
-
-
-def _in_group_order(
-    table: pd.DataFrame, frameworks: dict[str, Framework], by: tuple[str, ...]
-) -> pd.DataFrame:
-    """Groups in the order of their names; within each, `_sort`'s order."""
-    if table.empty:
-        return table.reset_index(drop=True)
-    order = table.assign(
-        _round=round_rank(table["round"]),
-        _aspect=_order_index(frameworks, table) if "aspect_code" in table else 0,
-    )
-    order = order.sort_values(["group", "framework", "_round", *by, "_aspect"], kind="stable")
-    return order.drop(columns=["_round", "_aspect"]).reset_index(drop=True)
 
 
 def _small(rows: pd.DataFrame, table: pd.DataFrame) -> pd.Series:
