@@ -265,15 +265,8 @@ def read_table(
             path, dtype=str, keep_default_na=False, encoding="utf-8", quoting=csv.QUOTE_MINIMAL
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise OutputError(
-            f"{path} cannot be read ({exc}); run 'sheetreview ingest' again into {out_dir}"
-        ) from None
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise OutputError(
-            f"{path} has no column {', '.join(missing)}: it was not written by this version of "
-            "sheetreview; run 'sheetreview ingest' again"
-        )
+        raise _unreadable(path, out_dir, exc) from None
+    _check_columns(path, columns, list(table.columns))
     return restore_table(table)
 
 
@@ -289,16 +282,24 @@ def read_records(out_dir: Path, name: str, columns: Sequence[str] = ()) -> list[
             rows = [{k: restore(v) for k, v in row.items() if k is not None} for row in reader]
             header = reader.fieldnames or []
     except (csv.Error, UnicodeDecodeError) as exc:
-        raise OutputError(
-            f"{path} cannot be read ({exc}); run 'sheetreview ingest' again into {out_dir}"
-        ) from None
-    missing = [c for c in columns if c not in header]
+        raise _unreadable(path, out_dir, exc) from None
+    _check_columns(path, columns, header)
+    return rows
+
+
+def _unreadable(path: Path, out_dir: Path, exc: Exception) -> OutputError:
+    return OutputError(
+        f"{path} cannot be read ({exc}); run 'sheetreview ingest' again into {out_dir}"
+    )
+
+
+def _check_columns(path: Path, wanted: Sequence[str], header: Sequence[str]) -> None:
+    missing = [c for c in wanted if c not in header]
     if missing:
         raise OutputError(
             f"{path} has no column {', '.join(missing)}: it was not written by this version of "
             "sheetreview; run 'sheetreview ingest' again"
         )
-    return rows
 
 
 def restore_table(table: pd.DataFrame) -> pd.DataFrame:
