@@ -242,3 +242,36 @@ def test_a_holder_letting_go_as_a_second_run_arrives_hands_the_lock_over(tmp_pat
             assert json.loads((tmp_path / LOCK_NAME).read_text())["command"] == "report"
     finally:
         timer.join()
+
+
+_FORKING_HOLDER = """
+import os, signal, sys, time
+from pathlib import Path
+from sheetreview.core.lock import OutLock
+OutLock(Path(sys.argv[1]), "ingest").acquire()
+if os.fork() == 0:  # a worker forked while the lock is held, outliving its parent
+    time.sleep(60)
+    os._exit(0)
+print("forked", flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="only where workers can be forked")
+def test_a_worker_forked_by_a_killed_run_does_not_keep_out_locked(tmp_path: Path) -> None:
+    """Readers are forked from the run holding the lock; their copy of its descriptor is closed,
+    so OUT is free the moment the run is killed, even while a worker still runs."""
+    run = subprocess.Popen(
+        [sys.executable, "-c", _FORKING_HOLDER, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        assert run.stdout is not None and run.stdout.readline() == b"forked\n"
+        assert run.wait() == -9
+        assert _session_members(run.pid) != []  # the worker is still there
+        with OutLock(tmp_path, "report"):
+            pass
+    finally:
+        for pid in _session_members(run.pid):
+            os.kill(pid, 9)

@@ -78,6 +78,7 @@ class OutLock:
                 raise OutputError(_busy(self.folder, holder))
             if _same_file(fd, self.path):
                 self._fd = fd
+                _HELD.add(self)  # until released, even if its holder drops it
                 _write_record(fd, self.command)
                 return
             # The holder removed the file as we opened it: lock the one now in its place.
@@ -120,6 +121,26 @@ class OutLock:
             _os_unlock(self._fd)
             os.close(self._fd)
             self._fd = None
+        _HELD.discard(self)
+
+
+# Locks this process holds. A process forked from it (a pool's worker) gets a copy of each lock's
+# descriptor, and a POSIX lock lives until every copy is closed: a worker outliving a killed run
+# would keep OUT locked. The copies are closed in the child at once; the parent's lock stands.
+_HELD: set[OutLock] = set()
+
+
+def _forget_held_locks() -> None:
+    for lock in list(_HELD):
+        if lock._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(lock._fd)  # never unlock: that would release the parent's lock too
+            lock._fd = None
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_held_locks)
 
 
 def _holder(fd: int, path: Path) -> dict[str, Any] | None:

@@ -32,7 +32,7 @@ from sheetreview import __version__, layout
 from sheetreview.core import fs, out
 from sheetreview.core.lock import OutLock, watch_parent
 from sheetreview.core.out import csv_field, csv_line
-from sheetreview.core.parallel import Progress, cpu_count, mp_context, start_server
+from sheetreview.core.parallel import Progress, cpu_count, mp_context, start_method, start_server
 from sheetreview.core.publish import RUN_RECORD, Staging, file_sizes, kill_point, recover
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework, Registry, from_dict, registry
@@ -686,18 +686,20 @@ def _pool(jobs: int, definitions: list[dict[str, Any]]) -> ProcessPoolExecutor:
 
 
 def _reader_context() -> BaseContext:
-    context = mp_context()
+    # Readers are forked from this process where that is safe: it holds only the list of
+    # files when the pool starts. Elsewhere a server imports the reader once and each reader
+    # is forked from it ready to read, rather than every reader importing it again.
+    context = mp_context(fork=True)
     if context.get_start_method() == "forkserver":
-        # The server imports the reader once and each worker is forked from it ready to read,
-        # rather than every worker importing it again (a fifth of a second each).
         context.set_forkserver_preload(READER_MODULES)
     return context
 
 
 def _start_readers_early() -> None:
-    """Start the server that readers are forked from, so that it imports the reader while this
-    process walks the folders and opens the ledger, not after."""
-    start_server(READER_MODULES)
+    """Start the server that readers are forked from (where they are), so that it imports the
+    reader while this process walks the folders and opens the ledger, not after."""
+    if start_method(fork=True) == "forkserver":
+        start_server(READER_MODULES)
 
 
 READER_MODULES = ["__main__", __name__]  # what a reader needs: the command and this module
