@@ -9,7 +9,7 @@ For each size (default 2,000; add 10,000 with --sizes 2000 10000) it measures, -
 (default 5), interleaved so that other work on the machine weighs on each alike:
 
 - `sheetreview ingest DIR -o OUT --quiet` with the default --jobs, run as the real command in a
-  child process into a fresh OUT each time (a cold ledger): wall time; peak memory of the whole
+  child process into a fresh OUT each time (a cold ledger): wall time; peak memory (PSS) of the whole
   process tree (the command and its reader processes, sampled from /proc) comes from one more
   run, untimed, since sampling takes CPU from the command;
 - the unzip floor: in two processes, each file read, its zip opened and every member inflated in
@@ -135,7 +135,11 @@ def ensure_returns(cache: Path, n: int) -> Path:
 
 
 class TreeMemory:
-    """Peak resident memory of a process and all its descendants, sampled from /proc."""
+    """Peak resident memory of a process and all its descendants, sampled from /proc.
+
+    Each process counts its proportional share of the pages it shares (PSS): a worker forked
+    from its parent maps the parent's pages, and counting them whole in both (RSS) would count
+    them twice. Where PSS is not available, RSS."""
 
     def __init__(self, pid: int, every: float = 0.02) -> None:
         self.pid, self.every, self.peak = pid, every, 0
@@ -163,13 +167,17 @@ class TreeMemory:
 
     @staticmethod
     def _rss(pid: int) -> int:
-        try:
-            with open(f"/proc/{pid}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            pass
+        for name, field in (
+            (f"/proc/{pid}/smaps_rollup", "Pss:"),
+            (f"/proc/{pid}/status", "VmRSS:"),
+        ):
+            try:
+                with open(name) as fh:
+                    for line in fh:
+                        if line.startswith(field):
+                            return int(line.split()[1]) * 1024
+            except OSError:
+                continue
         return 0
 
     def _run(self) -> None:
