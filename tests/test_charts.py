@@ -4,6 +4,9 @@ request for school profiles), every figure closed, text from returns drawn as ty
 from __future__ import annotations
 
 import math
+import os
+import sys
+from concurrent.futures import Future
 from pathlib import Path
 
 import matplotlib
@@ -13,6 +16,7 @@ import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
 
+from sheetreview.core.parallel import START_METHOD_ENV
 from sheetreview.report import charts
 
 LEVELS = ["4", "3", "2", "1"]  # edtech-srf: least developed first
@@ -303,3 +307,52 @@ def test_a_chart_reaching_beyond_the_room_given_is_cropped_by_matplotlib(tmp_pat
     with Image.open(tmp_path / "far.png") as img:
         assert img.mode == "RGBA" and img.width > 25 * charts.DPI
     assert plt.get_fignums() == []
+
+
+def _parent_pid() -> int:
+    return os.getppid()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is used on Linux only")
+def test_a_forking_drawer_forks_its_workers_at_once_from_this_process(monkeypatch):
+    """The report's workers inherit its modules (no server importing them again) and are forked
+    before it reads OUT; nothing stays frozen in this process."""
+    import gc
+
+    monkeypatch.delenv(START_METHOD_ENV, raising=False)
+    with charts.Drawer(2, fork=True) as drawer:
+        assert len(drawer.pool._processes) == 2  # started by the constructor, not a later task
+        assert gc.get_freeze_count() == 0
+        assert drawer.submit(_parent_pid).result() == os.getpid()
+
+
+def test_a_drawer_forks_only_when_asked_or_forced(monkeypatch):
+    monkeypatch.setenv(START_METHOD_ENV, "spawn")
+    with charts.Drawer(2, fork=True) as drawer:
+        assert drawer.pool._mp_context.get_start_method() == "spawn"
+        assert drawer.submit(_parent_pid).result() == os.getpid()
+
+
+def _twice(x: int) -> int:
+    return 2 * x
+
+
+def test_a_batch_draws_a_few_charts_a_task_each_with_its_own_result():
+    submitted = []
+
+    class Recorder:
+        workers = 2
+
+        def submit(self, fn, *args):
+            submitted.append(args[0])
+            done = Future()
+            done.set_result(fn(*args))
+            return done
+
+    batch = charts.Batch(Recorder())
+    drawn = [batch.submit(_twice, i) for i in range(6)]
+    with pytest.raises(RuntimeError):
+        drawn[0].result()  # not started yet
+    batch.start()
+    assert [d.result() for d in drawn] == [0, 2, 4, 6, 8, 10]
+    assert [len(task) for task in submitted] == [charts.CHARTS_PER_TASK, 6 - charts.CHARTS_PER_TASK]

@@ -310,9 +310,9 @@ def cohort_charts(
     bench: bm.Benchmarks,
     cohort: bm.Cohort,
     folder: Path,
-    drawer: charts.Drawer,
+    drawer: charts.Drawer | charts.Batch,
     formats: Sequence[str] = ("png",),
-) -> dict[str, Future]:
+) -> dict[str, Future | charts.Drawn]:
     """Start the distribution and heatmap of one cohort; each future gives [png(, svg)]."""
     aspects = _chart_aspects(bench, cohort)
     stats = bench.of(bench.aspect_stats, cohort)
@@ -356,9 +356,9 @@ def progress_charts(
     bench: bm.Benchmarks,
     fid: str,
     folder: Path,
-    drawer: charts.Drawer,
+    drawer: charts.Drawer | charts.Batch,
     formats: Sequence[str] = ("png",),
-) -> dict[str, Future]:
+) -> dict[str, Future | charts.Drawn]:
     """Start the medians-by-round and school-movement charts of a framework seen in 2+ rounds."""
     aspects = _framework_aspects(bench, fid)
     rounds = bench.rounds_of(fid)
@@ -448,8 +448,7 @@ def build_report(
     again, and a school's PNG reuses its cohort's rendered background).
     """
     out_dir = Path(out_dir)
-    with reading_out(out_dir, "report"):
-        charts.start_workers_early(jobs)
+    with reading_out(out_dir, "report"), charts.Drawer(jobs, fork=True) as drawer:
         files = out.read_table(out_dir, out.FILES, FILES_COLUMNS, missing_ok=True)
         problems = out.read_table(out_dir, out.PROBLEMS, PROBLEMS_COLUMNS, missing_ok=True)
         # The officer reads the message; the columns after it are its parts, for the letters.
@@ -477,17 +476,9 @@ def build_report(
         extras = Extras(named_tables, checks, expected)
         with Staging(out_dir) as stage:
             _draw_and_write(
-                bench,
-                files,
-                problems,
-                stage.dir,
-                result,
-                school_charts,
-                progress,
-                jobs,
-                svg,
+                bench, files, problems, stage.dir, result, school_charts, progress, drawer, svg,
                 extras,
-            )
+            )  # fmt: skip
             named = [SUMMARY_NAME, HTML_NAME, CHARTS_DIR, *(p.name for p in result.tables)]
             try:
                 stage.publish(named, remove=[n for n in REPORT_TABLES if n not in named])
@@ -508,14 +499,16 @@ def _draw_and_write(
     result: ReportSummary,
     school_charts: bool,
     progress: Progress,
-    jobs: int | None,
+    drawer: charts.Drawer,
     svg: bool = False,
     extras: Extras | None = None,
 ) -> None:
     """Every output of the report, into `folder` (the staging folder, published whole)."""
     chart_dir = folder / CHARTS_DIR
     chart_dir.mkdir()
-    with charts.Drawer(jobs) as drawer:
+    # The workers outlive this function (they were started before OUT was read): on a failure,
+    # stop them before the staging folder is removed, so none writes into it afterwards.
+    try:
         formats = ("png", "svg") if svg else ("png",)
         started = start_charts(bench, chart_dir, drawer, formats)
         # A task never mixes cohorts: a worker draws each cohort's background once, not again
@@ -542,6 +535,13 @@ def _draw_and_write(
         result.tables, locked = written.result()
         result.locked += locked
         result.school_charts = charts.wait_all(tasks, len(todo), progress)
+        # Every chart is in the folder before it is published, whatever the workbook waited for.
+        for made in started.values():
+            for future in made.values():
+                future.result()
+    except BaseException:
+        drawer.close(cancel=True)
+        raise
     result.charts = len(list(chart_dir.rglob("*.png")))
 
 
@@ -553,12 +553,15 @@ def pngs(started: dict) -> dict:
 def start_charts(
     bench: bm.Benchmarks, folder: Path, drawer: charts.Drawer, formats: Sequence[str] = ("png",)
 ) -> dict:
-    """Start every chart but the school profiles; futures by cohort (or framework) and kind."""
+    """Start every chart but the school profiles, a few to a task (charts.Batch); what each
+    gives, by cohort (or framework) and kind."""
+    batch = charts.Batch(drawer)
     started: dict = {
-        cohort: cohort_charts(bench, cohort, folder, drawer, formats) for cohort in bench.cohorts
+        cohort: cohort_charts(bench, cohort, folder, batch, formats) for cohort in bench.cohorts
     }
     for fid in bench.compared:
-        started[("progress", fid)] = progress_charts(bench, fid, folder, drawer, formats)
+        started[("progress", fid)] = progress_charts(bench, fid, folder, batch, formats)
+    batch.start()
     return started
 
 

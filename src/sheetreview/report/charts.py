@@ -1038,14 +1038,19 @@ class Drawer:
 
     matplotlib is single-threaded and a report has one chart per school, so processes, not
     threads; the caller writes the workbook meanwhile and asks for each result when it needs it.
+
+    With `fork` (a report makes its Drawer first thing, while it is small) the workers are
+    forked at once from the caller on Linux, inheriting pandas and the report's modules instead
+    of a server importing them again (over a second of CPU on a machine whose two cores the
+    report needs); elsewhere, or without `fork`, they are fresh processes (forkserver or spawn).
     """
 
-    def __init__(self, jobs: int | None = None) -> None:
+    def __init__(self, jobs: int | None = None, fork: bool = False) -> None:
         # jobs is the number of processes drawing; the caller's own process keeps writing.
         self.workers = max(1, jobs or cpu_count())
-        # Fresh workers, not forks: a fork of a parent holding 10,000 returns' responses would
+        # Fresh workers unless asked: a fork of a parent holding 10,000 returns' responses would
         # copy those pages as soon as its garbage collector touched them, once per worker.
-        context = mp_context()
+        context = mp_context(fork=fork)
         self.pool = (
             ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=context, initializer=watch_parent
@@ -1053,6 +1058,15 @@ class Drawer:
             if self.workers > 1
             else None
         )
+        if self.pool and context.get_start_method() == "fork":
+            # A forking pool starts every worker at its first task: do that now, with what this
+            # process holds frozen, so that no worker's garbage collector touches (and copies)
+            # the pages it shares with this one.
+            gc.freeze()
+            try:
+                self.pool.submit(int).result()
+            finally:
+                gc.unfreeze()
 
     def submit(self, fn: Callable, *args: object) -> Future:
         if self.pool:
@@ -1065,8 +1079,61 @@ class Drawer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close(cancel=exc[0] is not None)
+
+    def close(self, cancel: bool = False) -> None:
+        """Wait for the workers to end (after their tasks, or only the started ones: `cancel`)."""
         if self.pool:
-            self.pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
+            self.pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+# Cohort charts drawn by one task at least: a worker's first chart costs it matplotlib's import
+# (most of a second of CPU), so the two charts of a report's one cohort are one worker's, and
+# the other worker is free for the tables and the Evidence rows.
+CHARTS_PER_TASK = 4
+
+
+class Batch:
+    """Charts handed to a Drawer a few to a task (`start`), each with its own result."""
+
+    def __init__(self, drawer: Drawer) -> None:
+        self.drawer = drawer
+        self.calls: list[tuple[Callable, tuple]] = []
+        self.drawn: list[Drawn] = []
+
+    def submit(self, fn: Callable, *args: object) -> Drawn:
+        """Queue fn(*args): its Drawn gives the result once `start` has run and it is done."""
+        self.calls.append((fn, args))
+        self.drawn.append(Drawn())
+        return self.drawn[-1]
+
+    def start(self) -> None:
+        """Submit every queued chart, in tasks of at least CHARTS_PER_TASK."""
+        indexes = chunks(
+            list(range(len(self.calls))), self.drawer.workers, smallest=CHARTS_PER_TASK
+        )
+        for part in indexes:
+            future = self.drawer.submit(draw_each, [self.calls[i] for i in part])
+            for j, i in enumerate(part):
+                self.drawn[i].future, self.drawn[i].index = future, j
+        self.calls = []
+
+
+class Drawn:
+    """One chart of a Batch's task: `result()` waits for that task and gives this chart's."""
+
+    future: Future | None = None
+    index: int = 0
+
+    def result(self) -> object:
+        if self.future is None:
+            raise RuntimeError("the batch of this chart was not started")
+        return self.future.result()[self.index]
+
+
+def draw_each(calls: list[tuple[Callable, tuple]]) -> list:
+    """A worker's task of several charts: each fn(*args)'s result, in order."""
+    return [fn(*args) for fn, args in calls]
 
 
 def wait_all(futures: list[Future], total: int, progress: Progress = None) -> int:
