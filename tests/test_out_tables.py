@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sheetreview.core import out
 from sheetreview.errors import OutputError
@@ -45,3 +47,49 @@ def test_rows_read_without_pandas_are_the_table_read_with_it(tmp_path: Path) -> 
     for read in (read_table, read_records):
         with pytest.raises(OutputError, match="has no column absent"):
             read(tmp_path, "t.csv", ["urn", "absent"])
+
+
+# Text that can start a field, end a line or be guarded, in any order.
+FIELDS = st.text(alphabet="'\"=+-@,\r\n\tab 1", max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(FIELDS, FIELDS), min_size=1, max_size=6))
+def test_bytes_said_to_hold_no_guarded_value_hold_none(rows):
+    """may_hold_guarded lets a reader skip restore: only when no value read starts with `'`."""
+    data = out.csv_text(["a", "b"], rows).encode("utf-8")
+    if out.may_hold_guarded(data):
+        return
+    import io
+
+    table = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_filter=False)
+    assert not any(v.startswith("'") for column in table.columns for v in table[column])
+
+
+def test_bytes_of_a_guarded_value_are_said_to_hold_one():
+    for value in ("=1+1", "'=1", "'quoted", "-x", "\rx", "\tx"):
+        for first in ("x", value):
+            data = out.csv_text(["a", "b"], [[first, value]]).encode("utf-8")
+            assert out.may_hold_guarded(data), (first, value)
+    assert not out.may_hold_guarded(out.csv_text(["a"], [["It's fine"], ["x 'y'"]]).encode())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(FIELDS, FIELDS), min_size=1, max_size=6), st.integers(1, 7))
+def test_a_file_scanned_in_chunks_is_said_to_hold_a_guarded_value_when_it_does(rows, size):
+    """The report reads responses.csv without restoring it only when its scan found no value
+    that restore could change, wherever the scan's chunks cut the file."""
+    import tempfile
+
+    from sheetreview.report import build
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.csv"
+        path.write_bytes(out.csv_text(["a", "b"], rows).encode("utf-8"))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(build, "SCAN_CHUNK", size)
+            fits, guarded = build._scan(path, 100)
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    assert fits
+    if any(v.startswith("'") for column in table.columns for v in table[column]):
+        assert guarded

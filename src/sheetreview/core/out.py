@@ -311,6 +311,25 @@ def restore_table(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def may_hold_guarded(data: bytes) -> bool:
+    """Whether the bytes of (part of) a CSV may hold a value starting with `'`, one `restore`
+    may change; False only when none can. Such a value starts after a comma or a line's end,
+    quoted or not: only the bytes before each `'` are looked at, in C (numpy), where
+    `restore_table` would join every column's values (200 ms for 2,000 returns' evidence)."""
+    import numpy as np
+
+    if b"'" not in data:
+        return False
+    raw = np.frombuffer(data, np.uint8)
+    at = np.flatnonzero(raw == ord("'"))
+    if at[0] < 2:  # at the very start: too near to look before it
+        return True
+    one, two = raw[at - 1], raw[at - 2]
+    starts = np.frombuffer(b",\n\r", np.uint8)
+    opened = np.isin(one, starts) | ((one == ord('"')) & np.isin(two, starts))
+    return bool(opened.any())
+
+
 def _any_guarded(values: pd.Series) -> bool:
     """Whether any value starts with `'` (evidence columns hold megabytes: scanned in C first)."""
     return _may_hold(values, ("\n'",)) and bool(values.str.startswith("'").any())

@@ -89,9 +89,10 @@ class ReportSummary:
 # --- reading OUT --------------------------------------------------------------------------------
 
 
-def _read_csv(path: Path, **options: object) -> pd.DataFrame:
-    """A CSV of OUT as text, as the return said it (see out.restore); a damaged one is the
-    user's to replace, by running ingest again."""
+def _read_csv(path: Path, restore: bool = True, **options: object) -> pd.DataFrame:
+    """A CSV of OUT as text, as the return said it (see out.restore; `restore` False when its
+    bytes hold no guarded value, out.may_hold_guarded); a damaged one is the user's to replace,
+    by running ingest again."""
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, **options)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
@@ -100,7 +101,7 @@ def _read_csv(path: Path, **options: object) -> pd.DataFrame:
             f"{path} is damaged ({detail}); run 'sheetreview ingest DIR -o {path.parent}' again "
             "to rewrite it"
         ) from None
-    return out.restore_table(table)
+    return out.restore_table(table) if restore else table
 
 
 def load_frameworks(out_dir: Path, responses: pd.DataFrame) -> dict[str, Framework]:
@@ -177,8 +178,9 @@ def _read_responses(path: Path) -> pd.DataFrame:
     They are most of the file's bytes (10,000 returns: 150 MB of text) and only that sheet uses
     them; without the columns, the summary points to responses.csv instead.
     """
-    if _lines_at_most(path, MAX_EVIDENCE_ROWS):  # surely few enough rows: read it in one pass
-        raw = _read_csv(path)
+    fits, guarded = _scan(path, MAX_EVIDENCE_ROWS)
+    if fits:  # surely few enough rows: read it in one pass
+        raw = _read_csv(path, restore=guarded)
         return raw[[c for c in raw.columns if c not in TEXT_COLUMNS]
                    + [c for c in TEXT_COLUMNS if c in raw.columns]]  # fmt: skip
     raw = _read_csv(path, usecols=lambda c: c not in TEXT_COLUMNS)
@@ -189,15 +191,23 @@ def _read_responses(path: Path) -> pd.DataFrame:
     return raw
 
 
-def _lines_at_most(path: Path, limit: int) -> bool:
-    """Whether `path` has at most `limit` lines (so at most as many rows), counted in C."""
-    lines = 0
+SCAN_CHUNK = 1 << 20
+
+
+def _scan(path: Path, limit: int) -> tuple[bool, bool]:
+    """Whether `path` has at most `limit` lines (so at most as many rows), and whether it may
+    hold a guarded value (out.may_hold_guarded), a chunk at a time; (False, True) as soon as
+    it has more lines."""
+    lines, guarded, tail = 0, False, b""
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
+        while chunk := fh.read(SCAN_CHUNK):
             lines += chunk.count(b"\n")
             if lines > limit:
-                return False
-    return True
+                return False, True
+            # the chunk with the end of the one before, so a value's start is not cut in two
+            guarded = guarded or out.may_hold_guarded(tail + chunk)
+            tail = chunk[-2:]
+    return True, guarded
 
 
 # The school list the officer gave (report --schools, or ingest's): its la, trust and phase make
