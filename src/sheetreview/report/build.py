@@ -520,6 +520,10 @@ def _draw_and_write(
     # stop them before the staging folder is removed, so none writes into it afterwards.
     try:
         formats = ("png", "svg") if svg else ("png",)
+        # The tables first: the cohort charts then go to the worker that imported matplotlib
+        # while OUT was read (charts.Drawer).
+        extras = extras or Extras(tables(bench))
+        written = drawer.submit(write_tables, extras.tables, folder)
         started = start_charts(bench, chart_dir, drawer, formats)
         # A task never mixes cohorts: a worker draws each cohort's background once, not again
         # every time its next task holds another cohort's schools.
@@ -529,8 +533,6 @@ def _draw_and_write(
         )
         todo = [p for part in parts for p in part]
         tasks = [drawer.submit(charts.draw_profiles, part, formats) for part in parts]
-        extras = extras or Extras(tables(bench))
-        written = drawer.submit(write_tables, extras.tables, folder)
         result.summary = write_summary(
             folder / SUMMARY_NAME,
             bench,

@@ -1033,6 +1033,12 @@ def start_workers_early(jobs: int | None = None) -> None:
         start_server(WORKER_MODULES)
 
 
+def preload() -> None:
+    """Import matplotlib and its Agg backend (a worker's first chart would)."""
+    plt.get_backend()
+    _colors.to_rgb(BLANK_COLOUR)
+
+
 class Drawer:
     """Draws charts in worker processes while the caller goes on (in-line when jobs is 1).
 
@@ -1059,12 +1065,15 @@ class Drawer:
             else None
         )
         if self.pool and context.get_start_method() == "fork":
-            # A forking pool starts every worker at its first task: do that now, with what this
+            # A forking pool forks every worker when given its first task: now, with what this
             # process holds frozen, so that no worker's garbage collector touches (and copies)
-            # the pages it shares with this one.
+            # the pages it shares with this one. That task imports matplotlib in one worker
+            # while this process reads OUT; the next task goes to another (each worker waits
+            # for the pool's queue in turn), so a report gives its tables first and its
+            # cohort charts second, to the worker that has matplotlib.
             gc.freeze()
             try:
-                self.pool.submit(int).result()
+                self.pool.submit(preload)
             finally:
                 gc.unfreeze()
 
