@@ -356,3 +356,17 @@ def test_a_batch_draws_a_few_charts_a_task_each_with_its_own_result():
     batch.start()
     assert [d.result() for d in drawn] == [0, 2, 4, 6, 8, 10]
     assert [len(task) for task in submitted] == [charts.CHARTS_PER_TASK, 6 - charts.CHARTS_PER_TASK]
+
+
+def test_matplotlib_is_imported_without_property_lists_and_left_as_it_was():
+    """The docstrings pyplot's import would fill are skipped, and kwdoc is matplotlib's again."""
+    import subprocess
+
+    code = (
+        "from sheetreview.report import charts; charts.preload(); "
+        "from matplotlib import artist; import matplotlib.lines as lines; "
+        "assert artist.kwdoc(lines.Line2D); "
+        "assert 'antialiased' not in lines.Line2D.set.__doc__; print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr
