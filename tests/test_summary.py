@@ -269,3 +269,21 @@ def test_two_rounds_add_progress_tables_sheet_and_charts(tmp_path):
     a = cells.index("A")  # A moved up on 1a-1 only
     assert cells[a + 3 : a + 5] == ["1a-1", 1]
     assert any("2 school(s) not in every round" in line for line in result.lines())
+
+
+def test_each_school_counts_the_aspects_above_at_and_below_as_its_cells_show(report_out):
+    """The counts beside each school agree with the signs of its aspects' cells; an aspect not
+    answered (a blank cell) is in none of them."""
+    ws = openpyxl.load_workbook(report_out / "summary.xlsx")["Schools"]
+    rows = list(ws.iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(rows) if row[0] == "URN")
+    head = list(rows[header])
+    first = head.index("Aspects above")
+    checked = 0
+    for row in rows[header + 1 :]:
+        cells = [v for v in row[first + 3 :] if v is not None]
+        signs = [sum(v > 0 for v in cells), sum(v == 0 for v in cells), sum(v < 0 for v in cells)]
+        assert list(row[first : first + 3]) == signs, row
+        checked += 1
+    assert checked == 3
+    assert rows[header + 1 :][-1][first : first + 3] != (0, 0, 0)

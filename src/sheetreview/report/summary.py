@@ -976,7 +976,9 @@ def _school_rows(
             st.whole, st.whole, *[st.position_value] * len(codes)]  # fmt: skip
     if overall.empty:
         return
-    counts = [[sum(d is not None and op(d) for d in diff) for diff in differences] for op in _SIGNS]
+    # None (not answered) is NaN here, neither above, at nor below: counted a sign at a time
+    signed = np.array(differences, dtype=float).reshape(len(differences), len(codes))
+    counts = [op(signed).sum(axis=1).tolist() for op in _SIGNS]
     columns = [
         overall["school_urn"].tolist(),
         overall["school_name"].tolist(),
@@ -1062,8 +1064,8 @@ def _evidence_rows(ctx: Context, sh: Sheet, several: bool) -> None:
     n_levels = {fid: fw.level_count for fid, fw in ctx.bench.frameworks.items()}
     st = ctx.st
     level_fmt: dict[tuple, Any] = {}  # one format per framework and rank, looked up once
-    keys = list(zip(rows["framework"].tolist(), rows["rank"].tolist(), strict=True))
-    keys = [(f, None if _missing(r) else r) for f, r in keys]
+    ranks = rows["rank"].astype(object).where(rows["rank"].notna(), None).tolist()
+    keys = list(zip(rows["framework"].tolist(), ranks, strict=True))
     for key in dict.fromkeys(keys):
         level_fmt[key] = st.level(n_levels[key[0]], key[1], valign="top")
     level_fmts = [level_fmt[key] for key in keys]
