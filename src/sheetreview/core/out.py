@@ -177,14 +177,9 @@ def write_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[objec
 
 def write_table(table: pd.DataFrame, path: Path) -> Path:
     """A DataFrame as CSV, text guarded like `csv_field`, numbers as pandas writes them."""
-    table = guard_table(table)
+    table, has_cr = _guard(table)
     # The csv module leaves a bare CR unquoted when lines end in LF; a table holding one (rare:
     # a school name typed with it) has all its text quoted so that CR cannot split a row.
-    has_cr = any(
-        _may_hold(table[c], ("\r",)) and table[c].astype(str).str.contains("\r", regex=False).any()
-        for c in table.columns
-        if table[c].dtype == object
-    )
     quoting = csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL
 
     def write(tmp: Path) -> None:
@@ -195,10 +190,20 @@ def write_table(table: pd.DataFrame, path: Path) -> Path:
 
 def guard_table(table: pd.DataFrame) -> pd.DataFrame:
     """`neutralise` on every text value that needs it (a copy only when one does)."""
-    copied = False
+    return _guard(table)[0]
+
+
+def _guard(table: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """`guard_table`, and whether any text holds a CR: each column's values joined once for
+    both questions (they are most of the time of writing a table of 10,000 returns)."""
+    copied = has_cr = False
     for column in table.columns:
         values = table[column]
-        if values.dtype != object or not _may_hold(values, _LINE_STARTS):
+        if values.dtype != object:
+            continue
+        starts, cr = _text_scan(values)
+        has_cr = has_cr or (cr and values.astype(str).str.contains("\r", regex=False).any())
+        if not starts:
             continue
         text = values.astype(str)
         risky = text.str.startswith(_TRIGGERS + ("'",)) & values.map(lambda v: isinstance(v, str))
@@ -206,7 +211,18 @@ def guard_table(table: pd.DataFrame) -> pd.DataFrame:
             if not copied:
                 table, copied = table.copy(), True
             table.loc[risky, column] = text[risky].map(neutralise)
-    return table
+    return table, bool(has_cr)
+
+
+def _text_scan(values: pd.Series) -> tuple[bool, bool]:
+    """(whether a value may start with a trigger or `'`, whether one may hold a CR), from the
+    values joined by newlines in one scan in C; (True, True) when not all are text, for the
+    exact tests to decide."""
+    try:
+        joined = "\n" + "\n".join(values)
+    except TypeError:
+        return True, True
+    return any(needle in joined for needle in _LINE_STARTS), "\r" in joined
 
 
 _LINE_STARTS = tuple("\n" + t for t in (*_TRIGGERS, "'"))
