@@ -533,6 +533,8 @@ def _draw_and_write(
         )
         todo = [p for part in parts for p in part]
         tasks = [drawer.submit(charts.draw_profiles, part, formats) for part in parts]
+        # The page first: the workbook's Overview, written last, waits for the charts.
+        write_html(folder / HTML_NAME, bench, files)
         result.summary = write_summary(
             folder / SUMMARY_NAME,
             bench,
@@ -543,7 +545,6 @@ def _draw_and_write(
             expected=extras.expected,
             submit=drawer.submit,
         )
-        write_html(folder / HTML_NAME, bench, files)
         result.tables, locked = written.result()
         result.locked += locked
         result.school_charts = charts.wait_all(tasks, len(todo), progress)
