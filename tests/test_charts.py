@@ -370,3 +370,9 @@ def test_matplotlib_is_imported_without_property_lists_and_left_as_it_was():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_task_then_ready_gives_its_result_and_leaves_matplotlib_imported(monkeypatch):
+    done = []
+    monkeypatch.setattr(charts, "preload", lambda: done.append("preloaded"))
+    assert charts.then_ready(_twice, 4) == 8 and done == ["preloaded"]

@@ -20,7 +20,7 @@ from xlsxwriter.xmlwriter import XMLwriter
 
 from sheetreview.core import out, xlsx
 from sheetreview.report import benchmarks as bm
-from sheetreview.report import build, rows, summary
+from sheetreview.report import build, charts, rows, summary
 
 LONG = "Long evidence. " * 2500  # 37,500 characters: more than one cell holds
 HOSTILE = [
@@ -255,6 +255,11 @@ def test_responses_read_in_one_pass_or_two_give_the_same_table(hostile_out, monk
     two = build._read_responses(path)
     assert list(one.columns) == list(two.columns)
     assert one.equals(two)
+    monkeypatch.undo()
+    with charts.Drawer(2, fork=True) as drawer:  # the text read by a worker meanwhile
+        three = build._read_responses(path, drawer.submit)
+    assert list(three.columns) == list(one.columns)
+    assert three.equals(one)
     assert list(one.columns)[-2:] == ["evidence", "next_steps"]
 
 

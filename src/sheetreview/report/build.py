@@ -8,7 +8,7 @@ half-written file or a chart of a school that is no longer in the cohort.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,11 +151,15 @@ def accepted_only(responses: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
     return responses[responses["source_file"].map(status).isin(ACCEPTED)]
 
 
-def load_responses(out_dir: Path, files: pd.DataFrame) -> pd.DataFrame:
+def load_responses(
+    out_dir: Path, files: pd.DataFrame, submit: Callable[..., Future] | None = None
+) -> pd.DataFrame:
+    """The accepted judgements of responses.csv; `submit` (a worker pool's) reads their
+    evidence and next steps in another process meanwhile."""
     path = out_dir / "responses.csv"
     if not path.exists():
         raise not_ingested(out_dir, "responses.csv")
-    raw = _read_responses(path)
+    raw = _read_responses(path, submit)
     try:
         responses = bm.prepare(accepted_only(raw, files))
     except ValueError as exc:
@@ -172,13 +176,21 @@ def load_responses(out_dir: Path, files: pd.DataFrame) -> pd.DataFrame:
 TEXT_COLUMNS = ("evidence", "next_steps")
 
 
-def _read_responses(path: Path) -> pd.DataFrame:
+def _read_responses(path: Path, submit: Callable[..., Future] | None = None) -> pd.DataFrame:
     """responses.csv, with evidence and next steps only when the Evidence sheet can show them.
 
     They are most of the file's bytes (10,000 returns: 150 MB of text) and only that sheet uses
-    them; without the columns, the summary points to responses.csv instead.
+    them; without the columns, the summary points to responses.csv instead. With `submit`,
+    they are read by a worker while this process reads the rest (a worker otherwise idle until
+    the statistics are known; parsing them was a third of reading the file).
     """
     fits, guarded = _scan(path, MAX_EVIDENCE_ROWS)
+    if fits and submit is not None:
+        text = submit(charts.then_ready, _read_text, path, guarded)
+        raw = _read_csv(path, restore=guarded, usecols=lambda c: c not in TEXT_COLUMNS)
+        for column, values in text.result().items():
+            raw[column] = values
+        return raw
     if fits:  # surely few enough rows: read it in one pass
         raw = _read_csv(path, restore=guarded)
         return raw[[c for c in raw.columns if c not in TEXT_COLUMNS]
@@ -189,6 +201,11 @@ def _read_responses(path: Path) -> pd.DataFrame:
         for column in text.columns:
             raw[column] = text[column]
     return raw
+
+
+def _read_text(path: Path, restore: bool) -> pd.DataFrame:
+    """The evidence and next steps of responses.csv (a task for a worker process)."""
+    return _read_csv(path, restore=restore, usecols=lambda c: c in TEXT_COLUMNS)
 
 
 SCAN_CHUNK = 1 << 20
@@ -464,7 +481,8 @@ def build_report(
         # The officer reads the message; the columns after it are its parts, for the letters.
         problems = problems[[c for c in PROBLEMS_COLUMNS if c in problems.columns]]
         groups = school_list(out_dir, schools_file)
-        responses = bm.attach_groups(load_responses(out_dir, files), groups)
+        submit = drawer.submit if drawer.pool else None
+        responses = bm.attach_groups(load_responses(out_dir, files, submit), groups)
         bench = bm.compute(responses, load_frameworks(out_dir, responses))
         mod = moderation.build(responses, out_dir, bench.frameworks)
         levels = awards.school_levels(responses, None if mod.empty else mod.moderated_levels())
@@ -521,7 +539,7 @@ def _draw_and_write(
     try:
         formats = ("png", "svg") if svg else ("png",)
         # The tables first: the cohort charts then go to the worker that imported matplotlib
-        # while OUT was read (charts.Drawer).
+        # while OUT was read (charts.then_ready).
         extras = extras or Extras(tables(bench))
         written = drawer.submit(write_tables, extras.tables, folder)
         started = start_charts(bench, chart_dir, drawer, formats)

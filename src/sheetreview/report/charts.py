@@ -1054,6 +1054,18 @@ def start_workers_early(jobs: int | None = None) -> None:
         start_server(WORKER_MODULES)
 
 
+def then_ready(fn: Callable, *args: object) -> object:
+    """A worker's task: fn(*args), then `preload`, so that this worker is ready to draw.
+
+    Workers take tasks in turn (each waits for the pool's queue while the one before it holds
+    the next task): a report gives its first task after this one, its tables, to the other
+    worker, and its cohort charts, next, to this one, which imported matplotlib while the
+    report read OUT (a worker's first chart otherwise costs it most of a second)."""
+    result = fn(*args)
+    preload()
+    return result
+
+
 def preload() -> None:
     """Import matplotlib and its Agg backend (a worker's first chart would), then set what the
     worker holds aside from the garbage collector, as after a chart (_freeze_once)."""
@@ -1090,13 +1102,10 @@ class Drawer:
         if self.pool and context.get_start_method() == "fork":
             # A forking pool forks every worker when given its first task: now, with what this
             # process holds frozen, so that no worker's garbage collector touches (and copies)
-            # the pages it shares with this one. That task imports matplotlib in one worker
-            # while this process reads OUT; the next task goes to another (each worker waits
-            # for the pool's queue in turn), so a report gives its tables first and its
-            # cohort charts second, to the worker that has matplotlib.
+            # the pages it shares with this one.
             gc.freeze()
             try:
-                self.pool.submit(preload)
+                self.pool.submit(int)
             finally:
                 gc.unfreeze()
 
