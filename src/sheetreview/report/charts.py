@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 from sheetreview.core.lock import watch_parent  # noqa: E402
-from sheetreview.core.parallel import Progress, cpu_count, mp_context, start_server
+from sheetreview.core.parallel import Progress, cpu_count, mp_context
 from sheetreview.report.display import families_for, quiet_glyphs, shown
 
 
@@ -1037,21 +1037,13 @@ def profile_tasks(cohorts: list[list], workers: int) -> list[list]:
     return whole + split
 
 
-# What every report worker imports, loaded once by the server workers are forked from (where the
-# platform has one) instead of by each worker: matplotlib and pandas took each worker about a
-# second of CPU, on a machine whose two cores the report's own process needs too.
+# What every report worker imports: what a server that workers are forked from should load once
+# (the report forks its own on Linux, see Drawer; a server started for other stages may serve it).
 WORKER_MODULES = [
     "sheetreview.report.build",
     "matplotlib.pyplot",
     "matplotlib.backends.backend_agg",
 ]
-
-
-def start_workers_early(jobs: int | None = None) -> None:
-    """Start the server report workers are forked from, so that it imports what they need while
-    this process reads OUT, not after (where there is such a server, and workers will be used)."""
-    if max(1, jobs or cpu_count()) > 1:
-        start_server(WORKER_MODULES)
 
 
 def then_ready(fn: Callable, *args: object) -> object:
