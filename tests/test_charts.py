@@ -376,3 +376,46 @@ def test_a_task_then_ready_gives_its_result_and_leaves_matplotlib_imported(monke
     done = []
     monkeypatch.setattr(charts, "preload", lambda: done.append("preloaded"))
     assert charts.then_ready(_twice, 4) == 8 and done == ["preloaded"]
+
+
+def _text_pixels(draw) -> np.ndarray:
+    """A figure of texts of every kind a chart draws, rendered by `draw`."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+    from matplotlib.figure import Figure
+
+    from sheetreview.report.display import families_for
+
+    texts = ["Ysgol Ŵyr 学校 مدرسة الأمل বিদ্যালয় Szkoła Łódź", "1a-1 The vision for technology"]
+    kept = RendererAgg._draw_text_glyphs_and_boxes
+    RendererAgg._draw_text_glyphs_and_boxes = draw
+    try:
+        fig = Figure(figsize=(6, 3), dpi=150)
+        FigureCanvasAgg(fig)
+        family = families_for([texts])
+        for i, text in enumerate(texts):
+            fig.text(0.02, 0.8 - 0.2 * i, text, family=family, size=9 + i)
+        fig.text(0.6, 0.2, "rotated 33°", rotation=33, family=family)
+        fig.text(0.02, 0.2, "not antialiased", antialiased=False, family=family)
+        fig.text(0.3, 0.05, r"$\frac{1}{2}\sqrt{x}$")  # mathtext: glyphs and rules
+        fig.canvas.draw()
+        return np.asarray(fig.canvas.buffer_rgba()).copy()
+    finally:
+        RendererAgg._draw_text_glyphs_and_boxes = kept
+
+
+def test_text_is_drawn_pixel_for_pixel_as_matplotlib_draws_it():
+    """Charts draw text glyph by glyph without repeating matplotlib's per-glyph set-up; the
+    pixels are matplotlib's own, in every script, rotated, not antialiased and in mathtext."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    from sheetreview.report import glyphs
+
+    if not matplotlib.__version__.startswith(glyphs._VERSIONS):  # drawn as matplotlib draws
+        assert not glyphs.install() and RendererAgg._draw_text_glyphs_and_boxes is not (
+            glyphs.draw_glyphs
+        )
+        return
+    assert glyphs.install()
+    original = _text_pixels(glyphs._original)
+    assert original.min() < 128  # something was drawn
+    assert (_text_pixels(glyphs.draw_glyphs) == original).all()

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 from sheetreview.core.lock import watch_parent  # noqa: E402
 from sheetreview.core.parallel import Progress, cpu_count, mp_context
+from sheetreview.report import glyphs
 from sheetreview.report.display import families_for, quiet_glyphs, shown
 
 
@@ -55,6 +56,7 @@ class _Lazy:
             matplotlib.use("Agg")
             with _no_property_docs():
                 self._module = importlib.import_module(self._name)
+            glyphs.install()
         return getattr(self._module, attr)
 
 
