@@ -11,6 +11,7 @@ import csv
 import json
 import re
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -327,3 +328,27 @@ def test_long_one_word_name_is_shown_in_full(tmp_path: Path) -> None:
     write_packs(out, tmp_path / "packs", jobs=1)
     text = "".join(pdf_text(next((tmp_path / "packs").glob("140003-*.pdf"))).split())
     assert name in text
+
+
+_PACKS_TWICE = """
+import sys
+from pathlib import Path
+from sheetreview.packs.build import write_packs
+out, dest = Path(sys.argv[1]), Path(sys.argv[2])
+write_packs(out, dest / "one", jobs=1)  # typst lays out on its threads in this process
+print(write_packs(out, dest / "two", jobs=2).packs)
+"""
+
+
+def test_packs_made_in_workers_after_packs_made_in_process(tmp_path: Path) -> None:
+    """Workers are not forked from a process whose typst has started its threads: a forked
+    child would wait for ever on threads it does not have."""
+    out = make_out(tmp_path / "out", {("edtech-srf", "2026-autumn"): _edtech(5)})
+    done = subprocess.run(
+        [sys.executable, "-c", _PACKS_TWICE, str(out), str(tmp_path / "packs")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["5"]

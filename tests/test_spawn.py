@@ -1,6 +1,6 @@
 """The whole pipeline with worker processes started by `spawn`, as on Windows (which has neither
-fork nor forkserver): every pool must be made through core.parallel.mp_context and everything a
-worker runs must be importable by a fresh interpreter."""
+fork nor forkserver): every pool must be made through core.parallel (mp_context, WorkerPool) and
+everything a worker runs must be importable by a fresh interpreter."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import make_return
 
-from sheetreview.core.parallel import START_METHOD_ENV
+from sheetreview.core.parallel import START_METHOD_ENV, WorkerPool, start_method
 
 
 def sheetreview(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -35,6 +35,19 @@ def test_start_method_can_be_forced_to_spawn(tmp_path: Path) -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "spawn"
+
+
+def test_workers_forked_from_a_process_leave_its_objects_to_its_own_collector() -> None:
+    """A forking pool's workers get what their parent held set aside from their collector
+    (which would otherwise walk, and so copy, every page they share with it); the parent's
+    collector keeps its own."""
+    import gc
+
+    with WorkerPool(2, fork=True) as pool:
+        frozen = [pool.submit(gc.get_freeze_count).result() for _ in range(2)]
+    assert gc.get_freeze_count() == 0
+    if start_method(fork=True) == "fork":
+        assert min(frozen) > 10_000  # every module and object the parent held
 
 
 def test_pipeline_runs_with_spawned_workers(tmp_path: Path) -> None:

@@ -62,9 +62,10 @@ def sample_dir() -> Path:
     return Path(str(resources.files("sheetreview") / "sample"))
 
 
-# Every stage's workers, imported once by the server they are forked from (where there is one)
-# while the templates are written: otherwise the report's, the packs' and the feedback's
-# workers each import matplotlib, typst or openpyxl again.
+# Every stage's workers, imported once by the server they are forked from where there is one
+# (macOS), while the templates are written: otherwise the report's, the packs' and the
+# feedback's workers each import matplotlib, typst or openpyxl again. On Linux each stage's
+# workers are forked from this process, with what it has imported.
 WORKER_MODULES = [
     *READER_MODULES,
     *REPORT_WORKER_MODULES,

@@ -11,13 +11,13 @@ import dataclasses
 import datetime as dt
 import math
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 
 from sheetreview.core.fs import make_dir, safe_name, unique_names
 from sheetreview.core.lock import watch_parent
 from sheetreview.core.out import QUERIES, RESPONSES, read_table, round_key
-from sheetreview.core.parallel import Progress, cpu_count, mp_context
+from sheetreview.core.parallel import Progress, WorkerPool, cpu_count
 from sheetreview.errors import OutputError, SheetreviewError
 from sheetreview.framework import Framework
 from sheetreview.schools import School, SchoolList, read_schools
@@ -138,9 +138,7 @@ def _run(
         return paths
     chunks = [jobs[i : i + CHUNK] for i in range(0, total, CHUNK)]
     done = 0
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=mp_context(), initializer=watch_parent
-    ) as pool:
+    with WorkerPool(workers, fork=True, initializer=watch_parent) as pool:
         futures = {pool.submit(_write_chunk, fw, c, round_label, created): c for c in chunks}
         for future in as_completed(futures):
             future.result()  # re-raises a worker's error here

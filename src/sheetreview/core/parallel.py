@@ -6,11 +6,14 @@ run in workers must be importable by a fresh interpreter (spawn-safe).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing.context import BaseContext
+from typing import Any
 
 START_METHOD_ENV = "SHEETREVIEW_START_METHOD"
 
@@ -63,10 +66,11 @@ def start_method(fork: bool = False) -> str:
 
 
 def start_server(preload: list[str]) -> None:
-    """Where workers are forked from a server (not on Windows), start it now, importing
-    `preload` once, while this process goes on: each worker forked later has them already,
-    rather than importing them itself. Harmless when the server runs: its first list stands."""
-    if start_method() != "forkserver":
+    """Where workers are forked from a server (macOS: on Linux pools fork from their caller, on
+    Windows they spawn), start it now, importing `preload` once, while this process goes on:
+    each worker forked later has them already, rather than importing them itself. Harmless
+    when the server runs: its first list stands."""
+    if start_method(fork=True) != "forkserver":
         return
     from multiprocessing import forkserver
 
@@ -76,6 +80,37 @@ def start_server(preload: list[str]) -> None:
 
 def mp_context(fork: bool = False) -> BaseContext:
     return multiprocessing.get_context(start_method(fork))
+
+
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool made through `mp_context(fork)`.
+
+    A forking pool forks all its workers when given its first task; that is done with what this
+    process holds set aside from the garbage collector (gc.freeze), so that no worker's
+    collector walks, and so copies, the pages it shares with this process. This process's own
+    collector takes them back at once."""
+
+    def __init__(
+        self,
+        max_workers: int,
+        *,
+        fork: bool = False,
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple = (),
+    ) -> None:
+        context = mp_context(fork)
+        super().__init__(max_workers, context, initializer, initargs)
+        self._to_fork = context.get_start_method() == "fork"
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        if not self._to_fork:
+            return super().submit(fn, *args, **kwargs)
+        self._to_fork = False
+        gc.freeze()
+        try:
+            return super().submit(fn, *args, **kwargs)
+        finally:
+            gc.unfreeze()
 
 
 def workers_for(jobs: int | None, tasks: int) -> int:

@@ -26,7 +26,7 @@ from sheetreview.core import xlsx
 from sheetreview.core.fs import prune_stale, safe_name, write_atomic
 from sheetreview.core.lock import watch_parent
 from sheetreview.core.out import Status, read_table, restore_table
-from sheetreview.core.parallel import Progress, cpu_count, mp_context
+from sheetreview.core.parallel import Progress, WorkerPool, cpu_count
 from sheetreview.core.publish import reading_out
 from sheetreview.errors import OutputError, SheetreviewError
 from sheetreview.feedback.reminders import write_reminders
@@ -619,16 +619,12 @@ def _annotated(jobs: list[tuple]) -> list:
     openpyxl loads and saves a whole workbook per copy (about half a second each): a round's
     copies are independent, so they are shared between the machine's cores.
     """
-    from concurrent.futures import ProcessPoolExecutor
-
     from sheetreview.feedback.annotate import annotate_job
 
     workers = min(cpu_count(), len(jobs) // 2)
     if workers < 2:
         return [annotate_job(job) for job in jobs]
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=mp_context(), initializer=watch_parent
-    ) as pool:
+    with WorkerPool(workers, fork=True, initializer=watch_parent) as pool:
         return list(pool.map(annotate_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
 
 

@@ -12,6 +12,7 @@ Statistics come from benchmarks.py, as in the summary, so a pack and the report 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ import pandas as pd
 
 from sheetreview.core.fs import prune_stale, safe_name
 from sheetreview.core.out import FILES, read_table
-from sheetreview.core.parallel import Progress, cpu_count, mp_context
+from sheetreview.core.parallel import Progress, WorkerPool, cpu_count
 from sheetreview.core.publish import reading_out
 from sheetreview.framework import Framework
 from sheetreview.packs.document import (
@@ -270,9 +271,10 @@ def _pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
     if workers == 1:
         yield None
         return
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=mp_context(), initializer=_init_worker
-    ) as pool:
+    # Forked from this process (with what it has imported) unless it has loaded typst: typst
+    # lays out on a pool of threads that a forked child would wait on for ever.
+    fork = "typst" not in sys.modules
+    with WorkerPool(workers, fork=fork, initializer=_init_worker) as pool:
         warming = [pool.submit(warm) for _ in range(workers)]
         yield pool
         for future in warming:

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,14 @@ from sheetreview import __version__, layout
 from sheetreview.core import fs, out
 from sheetreview.core.lock import OutLock, watch_parent
 from sheetreview.core.out import csv_field, csv_line
-from sheetreview.core.parallel import Progress, cpu_count, mp_context, start_method, start_server
+from sheetreview.core.parallel import (
+    Progress,
+    WorkerPool,
+    cpu_count,
+    mp_context,
+    start_method,
+    start_server,
+)
 from sheetreview.core.publish import RUN_RECORD, Staging, file_sizes, kill_point, recover
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework, Registry, from_dict, registry
@@ -702,26 +708,22 @@ def _read_all(
 
 
 def _pool(jobs: int, definitions: list[dict[str, Any]]) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(
-        jobs, initializer=_init_worker, initargs=(definitions,), mp_context=_reader_context()
-    )
+    _preload_reader()
+    return WorkerPool(jobs, fork=True, initializer=_init_worker, initargs=(definitions,))
 
 
-def _reader_context() -> BaseContext:
+def _preload_reader() -> None:
     # Readers are forked from this process where that is safe: it holds only the list of
     # files when the pool starts. Elsewhere a server imports the reader once and each reader
     # is forked from it ready to read, rather than every reader importing it again.
-    context = mp_context(fork=True)
-    if context.get_start_method() == "forkserver":
-        context.set_forkserver_preload(READER_MODULES)
-    return context
+    if start_method(fork=True) == "forkserver":
+        mp_context(fork=True).set_forkserver_preload(READER_MODULES)
 
 
 def _start_readers_early() -> None:
     """Start the server that readers are forked from (where they are), so that it imports the
     reader while this process walks the folders and opens the ledger, not after."""
-    if start_method(fork=True) == "forkserver":
-        start_server(READER_MODULES)
+    start_server(READER_MODULES)
 
 
 READER_MODULES = ["__main__", __name__]  # what a reader needs: the command and this module

@@ -16,7 +16,7 @@ import gc
 import math
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 from sheetreview.core.lock import watch_parent  # noqa: E402
-from sheetreview.core.parallel import Progress, cpu_count, mp_context
+from sheetreview.core.parallel import Progress, WorkerPool, cpu_count
 from sheetreview.report import glyphs
 from sheetreview.report.display import families_for, quiet_glyphs, shown
 
@@ -1085,23 +1085,13 @@ class Drawer:
         self.workers = max(1, jobs or cpu_count())
         # Fresh workers unless asked: a fork of a parent holding 10,000 returns' responses would
         # copy those pages as soon as its garbage collector touched them, once per worker.
-        context = mp_context(fork=fork)
         self.pool = (
-            ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=context, initializer=watch_parent
-            )
+            WorkerPool(self.workers, fork=fork, initializer=watch_parent)
             if self.workers > 1
             else None
         )
-        if self.pool and context.get_start_method() == "fork":
-            # A forking pool forks every worker when given its first task: now, with what this
-            # process holds frozen, so that no worker's garbage collector touches (and copies)
-            # the pages it shares with this one.
-            gc.freeze()
-            try:
-                self.pool.submit(int)
-            finally:
-                gc.unfreeze()
+        if self.pool and fork:
+            self.pool.submit(int)  # a forking pool forks its workers now, while this is small
 
     def submit(self, fn: Callable, *args: object) -> Future:
         if self.pool:
