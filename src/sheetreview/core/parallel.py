@@ -1,7 +1,7 @@
 """Worker processes that behave the same on Linux, macOS and Windows, and a progress protocol.
 
-Windows has no fork and no forkserver, so every pool is made through `mp_context()`, and code
-run in workers must be importable by a fresh interpreter (spawn-safe).
+Windows has no fork and no forkserver, so every pool is a `WorkerPool` (made through
+`mp_context()`), and code run in workers must be importable by a fresh interpreter (spawn-safe).
 """
 
 from __future__ import annotations
@@ -52,10 +52,11 @@ def start_method(fork: bool = False) -> str:
     """forkserver where the platform has it (cheap, and workers do not inherit a big parent),
     else spawn; SHEETREVIEW_START_METHOD forces one, so the Windows path is tested on Linux.
 
-    `fork` is for a pool made while its parent is still small: on Linux its workers are then
-    forked from the parent itself, with every module it imported, instead of from a server
-    that is a second interpreter importing them again (half a second of CPU for a short
-    ingest). Not on macOS, whose system libraries are unsafe in a forked child."""
+    `fork` asks for workers forked from the caller itself on Linux, with every module it has
+    imported, instead of from a server that is a second interpreter importing them again (half
+    a second of CPU for a short ingest, more for a report); WorkerPool keeps their collectors
+    off the pages they share with the caller. Not on macOS, whose system libraries are unsafe
+    in a forked child, nor from a process whose libraries run threads a child would need."""
     available = multiprocessing.get_all_start_methods()
     forced = os.environ.get(START_METHOD_ENV, "").strip()
     if forced in available:
