@@ -204,7 +204,8 @@ def child_env() -> dict[str, str]:
 
 def run_command(args: list[str], memory: bool = True) -> tuple[float, int, str]:
     """(seconds, peak bytes of the process tree, stdout) of a command. Sampling memory walks
-    /proc every 20 ms, which takes CPU from the command: memory=False times it alone (peak 0)."""
+    /proc every 20 ms and makes the kernel count each process's pages, which takes CPU from
+    the command and slows it: memory=False times it alone (peak 0)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env()
