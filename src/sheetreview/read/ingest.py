@@ -33,14 +33,7 @@ from sheetreview import __version__, layout
 from sheetreview.core import fs, out
 from sheetreview.core.lock import OutLock, watch_parent
 from sheetreview.core.out import csv_field, csv_line
-from sheetreview.core.parallel import (
-    Progress,
-    WorkerPool,
-    cpu_count,
-    mp_context,
-    start_method,
-    start_server,
-)
+from sheetreview.core.parallel import Progress, WorkerPool, cpu_count, start_server
 from sheetreview.core.publish import RUN_RECORD, Staging, file_sizes, kill_point, recover
 from sheetreview.errors import SheetreviewError
 from sheetreview.framework import Framework, Registry, from_dict, registry
@@ -708,16 +701,10 @@ def _read_all(
 
 
 def _pool(jobs: int, definitions: list[dict[str, Any]]) -> ProcessPoolExecutor:
-    _preload_reader()
+    # Readers are forked from this process where that is safe (it holds only the list of files);
+    # elsewhere from a server that imports the reader once (start_server), not each reader.
+    start_server(READER_MODULES)
     return WorkerPool(jobs, fork=True, initializer=_init_worker, initargs=(definitions,))
-
-
-def _preload_reader() -> None:
-    # Readers are forked from this process where that is safe: it holds only the list of
-    # files when the pool starts. Elsewhere a server imports the reader once and each reader
-    # is forked from it ready to read, rather than every reader importing it again.
-    if start_method(fork=True) == "forkserver":
-        mp_context(fork=True).set_forkserver_preload(READER_MODULES)
 
 
 def _start_readers_early() -> None:
