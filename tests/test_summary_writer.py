@@ -250,17 +250,31 @@ def test_rows_above_the_one_written_are_refused(tmp_path):
 
 def test_responses_read_in_one_pass_or_two_give_the_same_table(hostile_out, monkeypatch):
     path = hostile_out / "responses.csv"
-    one = build._read_responses(path)
+    one, none = build._read_responses(path)
+    assert none is None
     monkeypatch.setattr(build, "_scan", lambda *_: (False, True))
-    two = build._read_responses(path)
+    two, none = build._read_responses(path)
     assert list(one.columns) == list(two.columns)
     assert one.equals(two)
     monkeypatch.undo()
-    with charts.Drawer(2, fork=True) as drawer:  # the text read by a worker meanwhile
-        three = build._read_responses(path, drawer.submit)
-    assert list(three.columns) == list(one.columns)
-    assert three.equals(one)
     assert list(one.columns)[-2:] == ["evidence", "next_steps"]
+    with charts.Drawer(2, fork=True) as drawer:  # the text read by a worker meanwhile
+        rest, text = build._read_responses(path, drawer.submit)
+        assert not set(build.TEXT_COLUMNS) & set(rest.columns)
+        three = build.with_text(rest, text)
+    assert three.equals(one)
+
+
+def test_text_read_apart_joins_the_rows_kept_whatever_their_order(hostile_out):
+    """The judgements kept (accepted returns only) and their order are the table's; the text
+    read by a worker is joined by row of responses.csv, not by position."""
+    path = hostile_out / "responses.csv"
+    whole, _ = build._read_responses(path)
+    with charts.Drawer(2, fork=True) as drawer:
+        rest, text = build._read_responses(path, drawer.submit)
+        kept = rest.iloc[::-2]
+        joined = build.with_text(kept, text)
+    assert joined.equals(whole.iloc[::-2])
 
 
 def test_tables_written_a_few_rows_at_a_time_give_the_same_bytes(hostile_out, both_ways, tmp_path):

@@ -47,11 +47,13 @@ REPORT_TABLES = (
 @dataclass
 class Extras:
     """What the report adds beside the benchmarks: the tables to write (moderation among them),
-    queries, moderation and awards for the summary, and the schools expected to return."""
+    queries, moderation and awards for the summary, the schools expected to return, and the
+    evidence and next steps still being read (with_text)."""
 
     tables: dict[str, pd.DataFrame]
     verification: Verification | None = None
     expected: object | None = None
+    text: Future | None = None
 
 
 @dataclass
@@ -154,12 +156,20 @@ def accepted_only(responses: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
 def load_responses(
     out_dir: Path, files: pd.DataFrame, submit: Callable[..., Future] | None = None
 ) -> pd.DataFrame:
-    """The accepted judgements of responses.csv; `submit` (a worker pool's) reads their
-    evidence and next steps in another process meanwhile."""
+    """The accepted judgements of responses.csv, with their evidence and next steps."""
+    responses, text = _load_responses(out_dir, files, submit)
+    return with_text(responses, text)
+
+
+def _load_responses(
+    out_dir: Path, files: pd.DataFrame, submit: Callable[..., Future] | None = None
+) -> tuple[pd.DataFrame, Future | None]:
+    """The accepted judgements of responses.csv; with `submit` (a worker pool's), their evidence
+    and next steps apart, being read by a worker (join them with `with_text`)."""
     path = out_dir / "responses.csv"
     if not path.exists():
         raise not_ingested(out_dir, "responses.csv")
-    raw = _read_responses(path, submit)
+    raw, text = _read_responses(path, submit)
     try:
         responses = bm.prepare(accepted_only(raw, files))
     except ValueError as exc:
@@ -170,37 +180,45 @@ def load_responses(
         raise OutputError(
             f"no accepted returns in {out_dir}: {_file_counts(files)}; see {out_dir / 'files.csv'}"
         )
-    return responses
+    return responses, text
+
+
+def with_text(responses: pd.DataFrame, text: Future | None) -> pd.DataFrame:
+    """`responses` with the evidence and next steps a worker read, row by row of responses.csv
+    (both keep the file's row numbers as their index, whatever rows `responses` kept)."""
+    if text is None:
+        return responses
+    return responses.join(text.result())
 
 
 TEXT_COLUMNS = ("evidence", "next_steps")
 
 
-def _read_responses(path: Path, submit: Callable[..., Future] | None = None) -> pd.DataFrame:
+def _read_responses(
+    path: Path, submit: Callable[..., Future] | None = None
+) -> tuple[pd.DataFrame, Future | None]:
     """responses.csv, with evidence and next steps only when the Evidence sheet can show them.
 
     They are most of the file's bytes (10,000 returns: 150 MB of text) and only that sheet uses
     them; without the columns, the summary points to responses.csv instead. With `submit`,
-    they are read by a worker while this process reads the rest (a worker otherwise idle until
-    the statistics are known; parsing them was a third of reading the file).
+    they are read by a worker while this process reads the rest and works out the statistics
+    (parsing them was a third of reading the file): the table comes without them, and the
+    worker's future with them.
     """
     fits, guarded = _scan(path, MAX_EVIDENCE_ROWS)
     if fits and submit is not None:
         text = submit(charts.then_ready, _read_text, path, guarded)
-        raw = _read_csv(path, restore=guarded, usecols=lambda c: c not in TEXT_COLUMNS)
-        for column, values in text.result().items():
-            raw[column] = values
-        return raw
+        return _read_csv(path, restore=guarded, usecols=lambda c: c not in TEXT_COLUMNS), text
     if fits:  # surely few enough rows: read it in one pass
         raw = _read_csv(path, restore=guarded)
         return raw[[c for c in raw.columns if c not in TEXT_COLUMNS]
-                   + [c for c in TEXT_COLUMNS if c in raw.columns]]  # fmt: skip
+                   + [c for c in TEXT_COLUMNS if c in raw.columns]], None  # fmt: skip
     raw = _read_csv(path, usecols=lambda c: c not in TEXT_COLUMNS)
     if len(raw) <= MAX_EVIDENCE_ROWS:
         text = _read_csv(path, usecols=lambda c: c in TEXT_COLUMNS)
         for column in text.columns:
             raw[column] = text[column]
-    return raw
+    return raw, None
 
 
 def _read_text(path: Path, restore: bool) -> pd.DataFrame:
@@ -482,7 +500,8 @@ def build_report(
         problems = problems[[c for c in PROBLEMS_COLUMNS if c in problems.columns]]
         groups = school_list(out_dir, schools_file)
         submit = drawer.submit if drawer.pool else None
-        responses = bm.attach_groups(load_responses(out_dir, files, submit), groups)
+        responses, text = _load_responses(out_dir, files, submit)
+        responses = bm.attach_groups(responses, groups)
         bench = bm.compute(responses, load_frameworks(out_dir, responses))
         mod = moderation.build(responses, out_dir, bench.frameworks)
         levels = awards.school_levels(responses, None if mod.empty else mod.moderated_levels())
@@ -501,7 +520,7 @@ def build_report(
         named_tables = tables(bench)
         if not mod.empty:
             named_tables[out.MODERATION] = mod.table
-        extras = Extras(named_tables, checks, expected)
+        extras = Extras(named_tables, checks, expected, text)
         with Staging(out_dir) as stage:
             _draw_and_write(
                 bench, files, problems, stage.dir, result, school_charts, progress, drawer, svg,
@@ -553,6 +572,8 @@ def _draw_and_write(
         tasks = [drawer.submit(charts.draw_profiles, part, formats) for part in parts]
         # The page first: the workbook's Overview, written last, waits for the charts.
         write_html(folder / HTML_NAME, bench, files)
+        # Only the workbook's Evidence sheet needs the text, read by a worker meanwhile.
+        bench.responses = with_text(bench.responses, extras.text)
         result.summary = write_summary(
             folder / SUMMARY_NAME,
             bench,
