@@ -246,6 +246,7 @@ def test_rerun_reads_only_new_or_changed_files_and_equals_a_clean_run(
     clean = tmp_path / "clean"
     ingest(cohort, clean, jobs=1)
     assert outputs(out) == outputs(clean)
+    assert not (out / "ledger.sqlite-journal").exists()  # nothing left of the ledger's commits
 
 
 def test_damaged_ledger_is_rebuilt(cohort: Path, tmp_path: Path) -> None:

@@ -187,4 +187,14 @@ class Ledger:
             if self.conn is not None:
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.close()
+                self._drop_empty_journal()
             self.conn = None
+
+    def _drop_empty_journal(self) -> None:
+        """Remove the rollback journal SQLite leaves empty (journal_mode=TRUNCATE spares a
+        delete at every commit): closed, the ledger needs none, and an officer should find
+        nothing in OUT that no run explains."""
+        journal = self.path.with_name(FILE_NAME + "-journal")
+        with contextlib.suppress(OSError):
+            if journal.stat().st_size == 0:
+                journal.unlink()
