@@ -342,6 +342,17 @@ def test_profile_explains_the_scale_in_the_frameworks_words(tmp_path: Path) -> N
     assert "4 least developed ... 1 most developed" in charts
 
 
+def test_the_start_sheet_gives_a_long_source_a_second_line(tmp_path: Path) -> None:
+    """edtech-srf's source is 130 characters: LibreOffice wraps it in the 90-wide column, and a
+    row of one line showed only its first."""
+    fw = builtin("edtech-srf")
+    assert 120 < len(fw.source) < 180
+    ws = load(write_workbook(fw, tmp_path / "w.xlsx"))[layout.START_SHEET]
+    row = next(r[0].row for r in ws.iter_rows(max_col=1) if r[0].value == "Source")
+    assert ws.cell(row, 2).value == fw.source and ws.cell(row, 2).alignment.wrap_text
+    assert ws.row_dimensions[row].height >= 24  # two lines of 9 pt at least
+
+
 def test_profile_titles_wrap_in_rows_tall_enough(tmp_path: Path) -> None:
     fw = builtin("edtech-srf")
     path = write_workbook(fw, tmp_path / "w.xlsx")

@@ -35,6 +35,10 @@ LINE_HEIGHT = 12.0  # points per wrapped line of 9 pt Arial
 CHARS_PER_WIDTH = (
     1.45  # 9 pt Arial characters per unit of column width (about 1.6), kept low for safety
 )
+# The Start sheet's notes run across one wide column, where a line's worth of characters is
+# most at risk: LibreOffice wrapped a 130-character source that 1.45 said fits on one line.
+START_CHARS_PER_WIDTH = 1.3
+START_TEXT_WIDTH = 90
 REVIEW_HEADER_ROW = 2  # 0-based: row 3 in the spreadsheet, within layout.HEADER_SEARCH_ROWS
 GUIDANCE_HEADER_ROW = 2
 PREVIOUS_LEVEL_HEADER = layout.PREVIOUS_LEVEL_HEADER
@@ -304,6 +308,11 @@ def _row_height(
     )
 
 
+def _start_height(text: str) -> float:
+    """The height of a row of the Start sheet's wide column of notes."""
+    return _row_height([(text, START_TEXT_WIDTH)], chars_per_width=START_CHARS_PER_WIDTH)
+
+
 # --- Lists and Identity (hidden) --------------------------------------------------------------
 
 
@@ -366,7 +375,7 @@ def _write_start(sheet: Any, spec: _Spec, fmt: _Formats) -> None:
     fw = spec.fw
     sheet.hide_gridlines(2)
     _width(sheet, 0, 0, 26)
-    _width(sheet, 1, 1, 90)
+    _width(sheet, 1, 1, START_TEXT_WIDTH)
     _put(sheet, 0, 0, fw.title, fmt.title)
     _height(sheet, 0, 24)
     _put(sheet, 1, 0, "Self-review workbook", fmt.subtitle)
@@ -428,7 +437,7 @@ def _write_how_to(sheet: Any, fmt: _Formats, row: int) -> int:
         row += 1
         _put(sheet, row, 0, f"{i}.", fmt.bold)
         _put(sheet, row, 1, line, fmt.text)
-        _height(sheet, row, _row_height([(line, 90)]))
+        _height(sheet, row, _start_height(line))
     return row + 1
 
 
@@ -445,7 +454,7 @@ def _write_about(sheet: Any, fw: Framework, fmt: _Formats, row: int) -> None:
         row += 1
         _put(sheet, row, 0, label, fmt.bold)
         _put(sheet, row, 1, value, fmt.text)
-        _height(sheet, row, _row_height([(value, 90)]))
+        _height(sheet, row, _start_height(value))
     row += 2
     _put(sheet, row, 0, f"Made with sheetreview {__version__}.", fmt.note)
 
