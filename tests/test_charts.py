@@ -419,3 +419,57 @@ def test_text_is_drawn_pixel_for_pixel_as_matplotlib_draws_it():
     original = _text_pixels(glyphs._original)
     assert original.min() < 128  # something was drawn
     assert (_text_pixels(glyphs.draw_glyphs) == original).all()
+
+
+def _laid_out(layout) -> tuple[np.ndarray, list]:
+    """A chart-like figure (tick labels, title, legend, rotated, multi-line and mathtext texts)
+    drawn with Text._get_layout as `layout`, changed after a first drawing as a profile canvas
+    changes its texts; its pixels and where each text ended up."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    kept = Text._get_layout
+    Text._get_layout = layout
+    try:
+        fig = Figure(figsize=(6, 4), dpi=120)
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0.3, 0.2, 0.6, 0.6))
+        ax.barh(range(3), [3, 5, 2], label="schools")
+        ax.set_yticks(range(3), ["1a-1 The vision", "two\nlines", r"$\sqrt{x}$ maths"])
+        ax.set_title("Levels chosen per aspect", loc="left")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=2)
+        same = "n=56\nof 60"  # one text, laid out in every way a property can change it
+        kinds = [{}, {"size": 13}, {"rotation": 30}, {"ha": "right"}, {"va": "top"},
+                 {"ma": "right"}, {"linespacing": 2}, {"rotation_mode": "anchor", "rotation": 9},
+                 {"rotation": 9}, {"weight": "bold"}, {"s": "$x$"}, {"parse_math": False, "s": "$x$"}]  # fmt: skip
+        for i, kind in enumerate(kinds):
+            ax.text(0.5 + 0.4 * (i % 6), 0.2 + 1.2 * (i // 6), **{"s": same, **kind})
+        moved = ax.text(4, 1, same, ha="right", va="center_baseline", rotation=15)
+        fig.canvas.draw()
+        moved.set_fontsize(12)  # a profile's per-school texts change between drawings
+        moved.set_rotation(-30)
+        moved.set_horizontalalignment("left")
+        ax.set_title("Another title", loc="left")
+        fig.canvas.draw()
+        fig.set_dpi(100)  # the same texts at another resolution
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        places = [t.get_window_extent(renderer).bounds for t in fig.findobj(Text) if t.get_text()]
+        return np.asarray(fig.canvas.buffer_rgba()).copy(), places
+    finally:
+        Text._get_layout = kept
+
+
+def test_texts_are_laid_out_once_and_placed_as_matplotlib_places_them():
+    """A text's layout is kept and reused while nothing it depends on changes; the pixels and
+    every text's bounds are matplotlib's own, also after texts change between drawings."""
+    from sheetreview.report import glyphs
+
+    if not glyphs.install():
+        return  # another matplotlib: laid out as it lays out (the test above checks that)
+    pixels, places = _laid_out(glyphs._original_layout)
+    assert pixels.min() < 128 and len(places) > 8
+    again, where = _laid_out(glyphs.layout)
+    assert where == places
+    assert (again == pixels).all()

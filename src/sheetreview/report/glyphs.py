@@ -8,6 +8,11 @@ Here the size is set once for each run of glyphs in one font and size, and the m
 each slant and stretch of a text; each glyph's bitmap, and where it goes, are matplotlib's own
 (a test compares the pixels with matplotlib's drawing).
 
+Before it draws a text, matplotlib lays it out again (lines, metrics, alignment) each time
+anything asks where the text is: a chart's tight bounds, its axes' label positions and the
+drawing itself, three to five times a text. `layout` keeps each layout with the renderer, keyed
+by everything matplotlib's own reads; a layout does not depend on where the text is.
+
 Only the matplotlib whose drawing this repeats is changed: another version draws as it does.
 """
 
@@ -18,23 +23,56 @@ from typing import Any
 
 _VERSIONS = ("3.11.",)  # the matplotlib releases whose _draw_text_glyphs_and_boxes this repeats
 _original: Any = None
+_original_layout: Any = None
+_LAYOUTS = "_sheetreview_layouts"  # where a renderer keeps the layouts made with it
+_MOST_LAYOUTS = 20_000  # a renderer's layouts are dropped beyond this (a canvas per cohort)
 
 
 def install() -> bool:
     """Draw text through `draw_glyphs` from now on, where matplotlib is a version it repeats;
     True when it does. Safe to call again."""
-    global _original
+    global _original, _original_layout
     import matplotlib
     from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.text import Text
 
     if _original is not None:
         return True
     drawn = getattr(RendererAgg, "_draw_text_glyphs_and_boxes", None)
-    if drawn is None or not matplotlib.__version__.startswith(_VERSIONS):
+    laid_out = getattr(Text, "_get_layout", None)
+    if drawn is None or laid_out is None or not matplotlib.__version__.startswith(_VERSIONS):
         return False
-    _original = drawn
+    _original, _original_layout = drawn, laid_out
     RendererAgg._draw_text_glyphs_and_boxes = draw_glyphs
+    Text._get_layout = layout
     return True
+
+
+def layout(self: Any, renderer: Any) -> tuple:
+    """Text._get_layout, made once for each text, font, size, alignment and rotation at the
+    figure's resolution with this renderer (callers only read what it gives)."""
+    if self._wrap or renderer is None:  # a wrapped text's lines depend on where it is
+        return _original_layout(self, renderer)
+    key = (
+        self.get_text(),
+        hash(self._fontproperties),
+        self.get_figure(root=True).dpi,
+        self.get_rotation(),
+        self.get_rotation_mode(),
+        self._linespacing,
+        self._get_multialignment(),
+        self._horizontalalignment,
+        self._verticalalignment,
+        self.get_usetex(),
+        self.get_parse_math(),
+    )
+    made = renderer.__dict__.get(_LAYOUTS)
+    if made is None or len(made) > _MOST_LAYOUTS:
+        made = renderer.__dict__[_LAYOUTS] = {}
+    found = made.get(key)
+    if found is None:
+        found = made[key] = _original_layout(self, renderer)
+    return found
 
 
 def draw_glyphs(
