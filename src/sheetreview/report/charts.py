@@ -33,6 +33,7 @@ from sheetreview.core.lock import watch_parent  # noqa: E402
 from sheetreview.core.parallel import Progress, WorkerPool, cpu_count
 from sheetreview.report import glyphs
 from sheetreview.report.display import families_for, quiet_glyphs, shown
+from sheetreview.report.png import BandedPng
 
 
 class _Lazy:
@@ -835,7 +836,12 @@ class ProfileCanvas:
         self.static_box = self.fig.get_tightbbox(renderer).transformed(self.fig.dpi_scale_trans)
         self.palette = self._palette(first)
         self.canvas.restore_region(self.background)
-        self.indexed_background = self._indexed()
+        indexed = self._indexed()
+        # Each school's image is the background's indices with its marks' boxes mapped again
+        # (a few percent of the pixels), written by a PNG writer that keeps the background's
+        # rows deflated: most rows are the background's, byte for byte.
+        self.indices = np.asarray(indexed).copy()
+        self.png = BandedPng(self.indices.copy(), indexed.getpalette() or [], self.dpi)
 
     def draw(self, p: Profile) -> list[tuple[int, int, int, int]]:
         """Restore the cohort's background and draw this school's marks and title on it.
@@ -945,15 +951,19 @@ class ProfileCanvas:
 
     def save_png(self, p: Profile, path: Path) -> Path:
         # The background in palette colours is kept; only the boxes this school's marks touched
-        # are mapped again (a few percent of the pixels).
-        image = self.indexed_background.copy()
+        # are mapped again, and put back to the background's once written.
         with quiet_glyphs():  # measuring a bold title looks up a bold face of every fallback
-            for box in self.draw(p):
-                image.paste(self._indexed(box), box[:2])
-            image = image.crop(self.crop_box())
+            boxes = self.draw(p)
+            mapped = [np.asarray(self._indexed(box)) for box in boxes]
+            crop = self.crop_box()
         path.parent.mkdir(parents=True, exist_ok=True)
-        # zlib's fastest level: a chart is mostly flat colour, so it compresses well anyway.
-        image.save(path, format="png", dpi=(self.dpi, self.dpi), compress_level=1)
+        try:
+            for (left, top, right, bottom), pixels in zip(boxes, mapped, strict=True):
+                self.indices[top:bottom, left:right] = pixels
+            self.png.write(path, self.indices, crop, boxes)
+        finally:
+            for left, top, right, bottom in boxes:
+                self.indices[top:bottom, left:right] = self.png.background[top:bottom, left:right]
         return path
 
     def save_svg(self, p: Profile, path: Path) -> Path:
