@@ -51,7 +51,8 @@ def install() -> bool:
 def layout(self: Any, renderer: Any) -> tuple:
     """Text._get_layout, made once for each text, font, size, alignment and rotation at the
     figure's resolution with this renderer (callers only read what it gives)."""
-    if self._wrap or renderer is None:  # a wrapped text's lines depend on where it is
+    kept = getattr(renderer, "__dict__", None)  # where the renderer keeps its layouts
+    if self._wrap or kept is None:  # a wrapped text's lines depend on where it is
         return _original_layout(self, renderer)
     key = (
         self.get_text(),
@@ -66,9 +67,9 @@ def layout(self: Any, renderer: Any) -> tuple:
         self.get_usetex(),
         self.get_parse_math(),
     )
-    made = renderer.__dict__.get(_LAYOUTS)
+    made = kept.get(_LAYOUTS)
     if made is None or len(made) > _MOST_LAYOUTS:
-        made = renderer.__dict__[_LAYOUTS] = {}
+        made = kept[_LAYOUTS] = {}
     found = made.get(key)
     if found is None:
         found = made[key] = _original_layout(self, renderer)
