@@ -842,7 +842,10 @@ def _matrix_rows(
         overall["percentile"].tolist(),
     ]
     level_fmts = [[by_rank[int(r)] for r in column] for column in zip(*ranks, strict=True)]
-    sh.table(columns, [None, None, *level_fmts, st.whole, st.dec1, st.whole], fit=False)
+    # A row per school: a large cohort's rows are made by a worker while the other sheets are
+    # written (Sheet.table_elsewhere), as the Evidence sheet's are.
+    fmts = [None, None, *level_fmts, st.whole, st.dec1, st.whole]
+    ctx.rows += sh.table_elsewhere(columns, fmts, ctx.submit, fit=False)
 
 
 # --- Aspects --------------------------------------------------------------------------------------
@@ -990,7 +993,7 @@ def _school_rows(
         *counts,
         *([row[i] for row in differences] for i in range(len(codes))),
     ]
-    sh.table(columns, fmts, fit=False)
+    ctx.rows += sh.table_elsewhere(columns, fmts, ctx.submit, fit=False)
 
 
 # Aspects above, at and below the median, by the sign of the difference.
