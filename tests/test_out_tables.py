@@ -75,10 +75,15 @@ def test_bytes_of_a_guarded_value_are_said_to_hold_one():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(FIELDS, FIELDS), min_size=1, max_size=6), st.integers(1, 7))
-def test_a_file_scanned_in_chunks_is_said_to_hold_a_guarded_value_when_it_does(rows, size):
+@given(
+    st.lists(st.tuples(FIELDS, FIELDS), min_size=1, max_size=6),
+    st.integers(1, 7),
+    st.sampled_from([100, 1]),
+)
+def test_a_file_scanned_in_chunks_is_said_to_hold_a_guarded_value_when_it_does(rows, size, limit):
     """The report reads responses.csv without restoring it only when its scan found no value
-    that restore could change, wherever the scan's chunks cut the file."""
+    that restore could change, wherever the scan's chunks cut the file, and also when the file
+    has more lines than the Evidence sheet takes (`limit`)."""
     import tempfile
 
     from sheetreview.report import build
@@ -88,9 +93,10 @@ def test_a_file_scanned_in_chunks_is_said_to_hold_a_guarded_value_when_it_does(r
         path.write_bytes(out.csv_text(["a", "b"], rows).encode("utf-8"))
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(build, "SCAN_CHUNK", size)
-            fits, guarded = build._scan(path, 100)
+            fits, guarded = build._scan(path, limit)
         table = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-    assert fits
+        lines = path.read_bytes().count(b"\n")
+    assert fits == (lines <= limit)
     if any(v.startswith("'") for column in table.columns for v in table[column]):
         assert guarded
 

@@ -213,9 +213,9 @@ def _read_responses(
         raw = _read_csv(path, restore=guarded)
         return raw[[c for c in raw.columns if c not in TEXT_COLUMNS]
                    + [c for c in TEXT_COLUMNS if c in raw.columns]], None  # fmt: skip
-    raw = _read_csv(path, usecols=lambda c: c not in TEXT_COLUMNS)
+    raw = _read_csv(path, restore=guarded, usecols=lambda c: c not in TEXT_COLUMNS)
     if len(raw) <= MAX_EVIDENCE_ROWS:
-        text = _read_csv(path, usecols=lambda c: c in TEXT_COLUMNS)
+        text = _read_csv(path, restore=guarded, usecols=lambda c: c in TEXT_COLUMNS)
         for column in text.columns:
             raw[column] = text[column]
     return raw, None
@@ -232,17 +232,19 @@ SCAN_CHUNK = 1 << 20
 def _scan(path: Path, limit: int) -> tuple[bool, bool]:
     """Whether `path` has at most `limit` lines (so at most as many rows), and whether it may
     hold a guarded value (out.may_hold_guarded), a chunk at a time; (False, True) as soon as
-    it has more lines."""
+    it has more lines and may hold one. Scanning on past the limit costs a tenth of what
+    looking for guarded values column by column costs once read (10,000 returns: 0.05 s of
+    bytes against 0.5 s of joined values)."""
     lines, guarded, tail = 0, False, b""
     with open(path, "rb") as fh:
         while chunk := fh.read(SCAN_CHUNK):
             lines += chunk.count(b"\n")
-            if lines > limit:
-                return False, True
             # the chunk with the end of the one before, so a value's start is not cut in two
             guarded = guarded or out.may_hold_guarded(tail + chunk)
             tail = chunk[-2:]
-    return True, guarded
+            if lines > limit and guarded:
+                return False, True
+    return lines <= limit, guarded
 
 
 # The school list the officer gave (report --schools, or ingest's): its la, trust and phase make
